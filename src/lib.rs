@@ -1,0 +1,61 @@
+//! msgskim: a MessagePack reader that does not copy, does not allocate, does not lose its place
+//! when input runs out, and does not touch the parts of a document nobody asked for.
+//!
+//! # Layers
+//!
+//! | layer | what it gives you |
+//! |---|---|
+//! | [`marker`] | the lead-byte table: the one place that knows what each first byte means |
+//! | [`head`] | [`head::decode_head`]: one token header from `(buf, pos)`, pure |
+//! | [`Tokenizer`] | a pull iterator of [`Token`]s borrowing from a slice, with depth limits |
+//! | [`skip_value`] / [`validate`] | whole values skipped with one counter |
+//! | [`write`] | the writer |
+//! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
+//!
+//! # Example
+//!
+//! ```
+//! use msgskim::Tokenizer;
+//!
+//! // {"n": "a.txt", "s": 300}
+//! let bytes = b"\x82\xa1n\xa5a.txt\xa1s\xd1\x01\x2c";
+//! let tokens = Tokenizer::new(bytes).collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(tokens.len(), 5);
+//! assert_eq!(tokens[2].as_str(), Some("a.txt"));
+//! assert_eq!(tokens[4].as_i64(), Some(300));
+//! # Ok::<(), msgskim::Error>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `std` (default): `std::error::Error`, and implies `alloc`.
+//! - `alloc`: the `Vec` sink of the writer and the [`gen`] module.
+//!
+//! Without default features the crate is `no_std`: tokenizer, skip, validate and the writer
+//! into a caller's buffer all work.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![deny(
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc
+)]
+#![doc(test(attr(deny(warnings))))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod error;
+#[cfg(feature = "alloc")]
+pub mod gen;
+pub mod head;
+pub mod marker;
+mod skip;
+mod token;
+mod tokenizer;
+pub mod write;
+
+pub use error::{Error, ErrorKind, TimestampError};
+pub use skip::{skip_value, validate};
+pub use token::{Ext, Str, Timestamp, Token};
+pub use tokenizer::{Limits, Tokenizer, MAX_DEPTH};
