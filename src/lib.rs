@@ -9,6 +9,7 @@
 //! | [`head`] | [`head::decode_head`]: one token header from `(buf, pos)`, pure |
 //! | [`Tokenizer`] | a pull iterator of [`Token`]s borrowing from a slice, with depth limits |
 //! | [`skip_value`] / [`validate`] | whole values skipped with one counter |
+//! | [`RawValue`] | the exact bytes of one value, with lazy `get`, `index`, `iter`, `as_*` |
 //! | [`write`] | the writer |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //!
@@ -50,12 +51,14 @@ mod error;
 pub mod gen;
 pub mod head;
 pub mod marker;
+mod raw;
 mod skip;
 mod token;
 mod tokenizer;
 pub mod write;
 
 pub use error::{Error, ErrorKind, TimestampError};
+pub use raw::{Elements, Entries, RawValue, RawValues, ValueKind};
 pub use skip::{skip_value, validate};
 pub use token::{Ext, Str, Timestamp, Token};
 pub use tokenizer::{Limits, Tokenizer, MAX_DEPTH};
