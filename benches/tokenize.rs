@@ -1,1 +1,67 @@
-fn main() {}
+//! Tokenizing throughput on listing and numeric data, side by side with rmpv's
+//! `read_value_ref` on the same buffer and a memchr scan of it (the memory-speed yardstick).
+//!
+//! Run: `cargo bench --bench tokenize`
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use msgskim::gen::{listing_of_size, numeric};
+use msgskim::Tokenizer;
+
+/// Tokens and top-level values of `buf`.
+fn tokenize(buf: &[u8]) -> (usize, usize) {
+    let mut t = Tokenizer::new(buf);
+    let (mut tokens, mut tops) = (0, 0);
+    while let Some(tok) = t.next_token().expect("valid data") {
+        black_box(&tok);
+        tokens += 1;
+        if t.is_at_boundary() {
+            tops += 1;
+        }
+    }
+    (tokens, tops)
+}
+
+/// Top-level values of `buf`, each decoded to an `rmpv::ValueRef` tree.
+fn rmpv_values(buf: &[u8]) -> usize {
+    let mut rd = buf;
+    let mut n = 0;
+    while !rd.is_empty() {
+        let v = rmpv::decode::read_value_ref(&mut rd).expect("valid data");
+        black_box(&v);
+        n += 1;
+    }
+    n
+}
+
+fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
+    let (tokens, tops) = tokenize(buf);
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(buf.len() as u64));
+    g.sample_size(10);
+    g.bench_function("msgskim_tokenize", |b| {
+        b.iter(|| assert_eq!(tokenize(black_box(buf)), (tokens, tops)))
+    });
+    g.bench_function("rmpv_read_value_ref", |b| {
+        b.iter(|| assert_eq!(rmpv_values(black_box(buf)), tops))
+    });
+    // 0xc1 is never a lead byte and rare inside values, so counting it reads the whole
+    // buffer at close to memory speed.
+    let rare = memchr::memchr_iter(0xc1, buf).count();
+    g.bench_function("memchr_scan", |b| {
+        b.iter(|| assert_eq!(memchr::memchr_iter(0xc1, black_box(buf)).count(), rare))
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let listing = listing_of_size(1, 64 << 20);
+    group(c, "tokenize/listing_64MB", &listing);
+    drop(listing);
+    let nums = numeric(1, 4_000);
+    group(c, "tokenize/numeric", &nums);
+}
+
+criterion_group!(tokenize_benches, benches);
+criterion_main!(tokenize_benches);

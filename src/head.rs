@@ -5,7 +5,7 @@
 
 use core::num::NonZeroUsize;
 
-use crate::marker::{Family, LEAD};
+use crate::marker::{Family, Lead, LEAD};
 
 /// The decoded header of one token.
 ///
@@ -49,9 +49,8 @@ impl Head {
     /// # Examples
     ///
     /// ```
-    /// use msgskim::head::decode_head;
-    /// let h = decode_head(&[0xa3, b'a', b'b', b'c'], 0).unwrap();
-    /// assert_eq!(h.head.payload_len(), 3);
+    /// use msgskim::head::Head;
+    /// assert_eq!(Head::Str(3).payload_len(), 3);
     /// ```
     #[inline]
     #[must_use]
@@ -68,8 +67,8 @@ impl Head {
     /// # Examples
     ///
     /// ```
-    /// use msgskim::head::decode_head;
-    /// assert_eq!(decode_head(&[0x82], 0).unwrap().head.children(), 4);
+    /// use msgskim::head::Head;
+    /// assert_eq!(Head::Map(2).children(), 4);
     /// ```
     #[inline]
     #[must_use]
@@ -82,13 +81,157 @@ impl Head {
     }
 }
 
-/// A decoded header and its length in bytes (lead byte included).
+/// A decoded header: the lead byte's table entry, the raw bytes after it, and its length.
+///
+/// Hot loops read [`value`](Header::value), [`payload_len`](Header::payload_len) and
+/// [`children`](Header::children), which are branch-free table arithmetic; code that wants the
+/// meaning spelled out calls [`head`](Header::head).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Header {
-    /// What the header says.
-    pub head: Head,
+    /// The lead byte's entry in the table.
+    pub lead: &'static Lead,
     /// How many bytes the header occupies, lead byte included.
     pub len: usize,
+    /// The 8 bytes after the lead byte, big-endian (zero-padded at the end of a buffer).
+    body: u64,
+}
+
+impl Header {
+    /// The family of the token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{head::decode_head, marker::Family};
+    /// assert_eq!(decode_head(&[0xd9, 1, b'x'], 0).unwrap().family(), Family::Str);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn family(&self) -> Family {
+        self.lead.family
+    }
+
+    /// The header's value field, unsigned: the integer of an unsigned format, the bits of a
+    /// float, a str/bin/ext payload length, an array/map count, or the inline value of a fix
+    /// format. For signed formats use [`int`](Header::int).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::decode_head;
+    /// assert_eq!(decode_head(&[0xdc, 0x01, 0x00], 0).unwrap().value(), 256);
+    /// assert_eq!(decode_head(&[0x93], 0).unwrap().value(), 3);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn value(&self) -> u64 {
+        let w = self.lead.width as u32;
+        if w == 0 {
+            self.lead.imm as u64
+        } else {
+            self.body >> (64 - 8 * w)
+        }
+    }
+
+    /// The value of a signed format (int 8..64, negative fixint), sign-extended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::decode_head;
+    /// assert_eq!(decode_head(&[0xd1, 0xff, 0x00], 0).unwrap().int(), -256);
+    /// assert_eq!(decode_head(&[0xe0], 0).unwrap().int(), -32);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn int(&self) -> i64 {
+        let w = self.lead.width as u32;
+        if w == 0 {
+            self.lead.imm as i8 as i64
+        } else {
+            (self.body as i64) >> (64 - 8 * w)
+        }
+    }
+
+    /// The ext type byte (meaningful for ext and fixext only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::decode_head;
+    /// assert_eq!(decode_head(&[0xc7, 0, 0xff], 0).unwrap().ext_type(), -1);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn ext_type(&self) -> i8 {
+        // The type byte is the last header byte for ext and fixext alike.
+        let e = self.lead.extra as u32;
+        if e == 0 {
+            0
+        } else {
+            (self.body >> (64 - 8 * e)) as u8 as i8
+        }
+    }
+
+    /// The number of payload bytes that follow the header (non-zero for str, bin, ext only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::decode_head;
+    /// let h = decode_head(&[0xa3, b'a', b'b', b'c'], 0).unwrap();
+    /// assert_eq!(h.payload_len(), 3);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn payload_len(&self) -> usize {
+        (self.value() * self.lead.payload as u64) as usize
+    }
+
+    /// The number of values nested directly inside (elements of an array, keys plus values of
+    /// a map); zero for everything else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::decode_head;
+    /// assert_eq!(decode_head(&[0x82], 0).unwrap().children(), 4);
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub const fn children(&self) -> u64 {
+        self.value() * self.lead.nested as u64
+    }
+
+    /// What the header says, spelled out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::head::{decode_head, Head};
+    /// assert_eq!(decode_head(&[0xcd, 0x01, 0x00], 0).unwrap().head(), Head::UInt(256));
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub fn head(&self) -> Head {
+        let v = self.value();
+        match self.lead.family {
+            Family::PosFixInt | Family::UInt => Head::UInt(v),
+            Family::NegFixInt | Family::Int => Head::Int(self.int()),
+            Family::Nil | Family::Reserved => Head::Nil,
+            Family::Bool => Head::Bool(v != 0),
+            Family::F32 => Head::F32(f32::from_bits(v as u32)),
+            Family::F64 => Head::F64(f64::from_bits(v)),
+            Family::FixStr | Family::Str => Head::Str(v as u32),
+            Family::Bin => Head::Bin(v as u32),
+            Family::FixExt | Family::Ext => Head::Ext {
+                ty: self.ext_type(),
+                len: v as u32,
+            },
+            Family::FixArray | Family::Array => Head::Array(v as u32),
+            Family::FixMap | Family::Map => Head::Map(v as u32),
+        }
+    }
 }
 
 /// Why a header could not be decoded.
@@ -103,27 +246,22 @@ pub enum HeadError {
     Reserved,
 }
 
+/// Decodes a header from a window of the 9 bytes starting at the lead byte (the longest
+/// header is 9 bytes). Bytes past the header are ignored, so the caller may pad with zeros.
+///
+/// Every multi-byte field is read later as the top bytes of one big-endian `u64` of bytes
+/// 1..9: one load and one shift instead of a branch per width.
 #[inline(always)]
-fn be(p: &[u8]) -> u64 {
-    match *p {
-        [a] => a as u64,
-        [a, b] => u16::from_be_bytes([a, b]) as u64,
-        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]) as u64,
-        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
-        // The table only holds widths 0, 1, 2, 4 and 8.
-        _ => 0,
+fn decode_window(w: &[u8; 9]) -> Result<Header, HeadError> {
+    let lead = &LEAD[w[0] as usize];
+    if matches!(lead.family, Family::Reserved) {
+        return Err(HeadError::Reserved);
     }
-}
-
-#[inline(always)]
-fn be_signed(p: &[u8]) -> i64 {
-    match *p {
-        [a] => a as i8 as i64,
-        [a, b] => i16::from_be_bytes([a, b]) as i64,
-        [a, b, c, d] => i32::from_be_bytes([a, b, c, d]) as i64,
-        [a, b, c, d, e, f, g, h] => i64::from_be_bytes([a, b, c, d, e, f, g, h]),
-        _ => 0,
-    }
+    Ok(Header {
+        lead,
+        len: 1 + lead.extra as usize,
+        body: u64::from_be_bytes([w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]]),
+    })
 }
 
 /// Decodes the header of the token that starts at `buf[pos]`.
@@ -133,7 +271,7 @@ fn be_signed(p: &[u8]) -> i64 {
 ///
 /// # Errors
 ///
-/// [`HeadError::Incomplete`] when `buf` ends inside the header (including `pos == buf.len()`),
+/// [`HeadError::Incomplete`] when `buf` ends inside the header (including `pos >= buf.len()`),
 /// [`HeadError::Reserved`] for the byte `0xc1`.
 ///
 /// # Examples
@@ -142,64 +280,42 @@ fn be_signed(p: &[u8]) -> i64 {
 /// use msgskim::head::{decode_head, Head, HeadError};
 ///
 /// let h = decode_head(&[0xcd, 0x01, 0x00], 0).unwrap();
-/// assert_eq!((h.head, h.len), (Head::UInt(256), 3));
+/// assert_eq!((h.head(), h.len), (Head::UInt(256), 3));
 ///
 /// match decode_head(&[0xcd, 0x01], 0) {
 ///     Err(HeadError::Incomplete { needed }) => assert_eq!(needed.get(), 1),
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
-#[inline]
+#[inline(always)]
 pub fn decode_head(buf: &[u8], pos: usize) -> Result<Header, HeadError> {
-    let Some(&b) = buf.get(pos) else {
+    match buf.get(pos..pos.wrapping_add(9)) {
+        Some(&[a, b, c, d, e, f, g, h, i]) => decode_window(&[a, b, c, d, e, f, g, h, i]),
+        _ => decode_tail(buf, pos),
+    }
+}
+
+/// The last few bytes of a buffer: pad a copy with zeros, then check the header fits.
+#[cold]
+#[inline(never)]
+fn decode_tail(buf: &[u8], pos: usize) -> Result<Header, HeadError> {
+    let rest = buf.get(pos..).unwrap_or(&[]);
+    let Some(&lead) = rest.first() else {
         return Err(HeadError::Incomplete {
             needed: NonZeroUsize::MIN,
         });
     };
-    let lead = LEAD[b as usize];
-    let extra = lead.extra as usize;
-    let start = pos + 1;
-    let Some(p) = buf.get(start..start + extra) else {
-        let have = buf.len() - start;
+    let len = 1 + LEAD[lead as usize].extra as usize;
+    if rest.len() < len && lead != 0xc1 {
         return Err(HeadError::Incomplete {
-            // extra > have here, so the difference is at least 1.
-            needed: NonZeroUsize::new(extra - have).unwrap_or(NonZeroUsize::MIN),
+            // len > rest.len() here, so the difference is at least 1.
+            needed: NonZeroUsize::new(len - rest.len()).unwrap_or(NonZeroUsize::MIN),
         });
-    };
-    let imm = lead.imm;
-    let head = match lead.family {
-        Family::PosFixInt => Head::UInt(imm as u64),
-        Family::NegFixInt => Head::Int(imm as i8 as i64),
-        Family::FixStr => Head::Str(imm as u32),
-        Family::FixMap => Head::Map(imm as u32),
-        Family::FixArray => Head::Array(imm as u32),
-        Family::Nil => Head::Nil,
-        Family::Bool => Head::Bool(imm != 0),
-        Family::UInt => Head::UInt(be(p)),
-        Family::Int => Head::Int(be_signed(p)),
-        Family::F32 => Head::F32(f32::from_bits(be(p) as u32)),
-        Family::F64 => Head::F64(f64::from_bits(be(p))),
-        Family::Str => Head::Str(be(p) as u32),
-        Family::Bin => Head::Bin(be(p) as u32),
-        Family::Array => Head::Array(be(p) as u32),
-        Family::Map => Head::Map(be(p) as u32),
-        Family::FixExt => Head::Ext {
-            ty: p[0] as i8,
-            len: imm as u32,
-        },
-        Family::Ext => {
-            let (len, ty) = p.split_at(extra - 1);
-            Head::Ext {
-                ty: ty[0] as i8,
-                len: be(len) as u32,
-            }
-        }
-        Family::Reserved => return Err(HeadError::Reserved),
-    };
-    Ok(Header {
-        head,
-        len: 1 + extra,
-    })
+    }
+    let mut w = [0u8; 9];
+    let n = rest.len().min(9);
+    w[..n].copy_from_slice(&rest[..n]);
+    decode_window(&w)
 }
 
 #[cfg(test)]
@@ -232,26 +348,35 @@ mod tests {
 
     #[test]
     fn widths_and_signs() {
-        assert_eq!(decode_head(&[0xff], 0).unwrap().head, Head::Int(-1));
-        assert_eq!(decode_head(&[0xe0], 0).unwrap().head, Head::Int(-32));
-        assert_eq!(decode_head(&[0xd0, 0x80], 0).unwrap().head, Head::Int(-128));
+        assert_eq!(decode_head(&[0xff], 0).unwrap().head(), Head::Int(-1));
+        assert_eq!(decode_head(&[0xe0], 0).unwrap().head(), Head::Int(-32));
+        assert_eq!(
+            decode_head(&[0xd0, 0x80], 0).unwrap().head(),
+            Head::Int(-128)
+        );
         assert_eq!(
             decode_head(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0)
                 .unwrap()
-                .head,
+                .head(),
             Head::UInt(u64::MAX)
         );
-        assert_eq!(
-            decode_head(&[0xc8, 0x01, 0x00, 0xfe], 0).unwrap(),
-            Header {
-                head: Head::Ext { ty: -2, len: 256 },
-                len: 4
+        let h = decode_head(&[0xc8, 0x01, 0x00, 0xfe], 0).unwrap();
+        assert_eq!((h.head(), h.len), (Head::Ext { ty: -2, len: 256 }, 4));
+        assert_eq!((h.payload_len(), h.children()), (256, 0));
+        // Every lead byte: head() agrees with value()/int()/payload_len()/children().
+        for b in 0u8..=255 {
+            if b == 0xc1 {
+                continue;
             }
-        );
+            let buf = [b, 0x81, 2, 3, 4, 5, 6, 7, 8];
+            let h = decode_head(&buf, 0).unwrap();
+            assert_eq!(h.head().payload_len(), h.payload_len(), "{b:#04x}");
+            assert_eq!(h.head().children(), h.children(), "{b:#04x}");
+        }
         assert_eq!(
             decode_head(&[0xdb, 0xff, 0xff, 0xff, 0xff], 0)
                 .unwrap()
-                .head,
+                .head(),
             Head::Str(u32::MAX)
         );
     }

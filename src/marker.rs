@@ -56,10 +56,36 @@ pub struct Lead {
     pub extra: u8,
     /// The inline value, for families that carry one.
     pub imm: u8,
+    /// The width in bytes of the big-endian value field right after the lead byte (scalar,
+    /// length or count); 0 when the value is `imm`.
+    pub width: u8,
+    /// 1 when the value is a payload length (str, bin, ext), else 0.
+    pub payload: u8,
+    /// Nested values per unit of the value: 1 for arrays, 2 for maps, else 0.
+    pub nested: u8,
 }
 
 const fn lead(family: Family, extra: u8, imm: u8) -> Lead {
-    Lead { family, extra, imm }
+    use Family::*;
+    let width = match family {
+        UInt | Int | F32 | F64 | Str | Bin | Array | Map => extra,
+        Ext => extra - 1,
+        _ => 0,
+    };
+    let payload = matches!(family, FixStr | Str | Bin | FixExt | Ext) as u8;
+    let nested = match family {
+        FixArray | Array => 1,
+        FixMap | Map => 2,
+        _ => 0,
+    };
+    Lead {
+        family,
+        extra,
+        imm,
+        width,
+        payload,
+        nested,
+    }
 }
 
 /// Classifies one lead byte. Used only to build [`LEAD`]; the tests compare it against a plain
@@ -194,6 +220,22 @@ mod tests {
                     _ => 0,
                 };
                 assert_eq!(l.imm, imm, "imm of {b:#04x}");
+                let (width, payload, nested) = match fam {
+                    Family::FixStr | Family::FixExt => (0, 1, 0),
+                    Family::Str | Family::Bin => (extra, 1, 0),
+                    Family::Ext => (extra - 1, 1, 0),
+                    Family::FixArray => (0, 0, 1),
+                    Family::Array => (extra, 0, 1),
+                    Family::FixMap => (0, 0, 2),
+                    Family::Map => (extra, 0, 2),
+                    Family::UInt | Family::Int | Family::F32 | Family::F64 => (extra, 0, 0),
+                    _ => (0, 0, 0),
+                };
+                assert_eq!(
+                    (l.width, l.payload, l.nested),
+                    (width, payload, nested),
+                    "width/payload/nested of {b:#04x}"
+                );
             }
         }
         assert!(seen.iter().all(|&s| s), "every byte covered");

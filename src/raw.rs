@@ -219,7 +219,7 @@ impl<'a> RawValue<'a> {
 
     #[inline]
     fn payload(&self, h: &Header) -> Option<&'a [u8]> {
-        self.bytes.get(h.len..h.len + h.head.payload_len())
+        self.bytes.get(h.len..h.len + h.payload_len())
     }
 
     /// What kind of value this is.
@@ -237,7 +237,7 @@ impl<'a> RawValue<'a> {
             // Only reachable for unchecked bytes; report the least committal kind.
             return ValueKind::Nil;
         };
-        match h.head {
+        match h.head() {
             Head::Nil => ValueKind::Nil,
             Head::Bool(_) => ValueKind::Bool,
             Head::UInt(_) | Head::Int(_) => ValueKind::Int,
@@ -298,7 +298,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn token(&self) -> Option<Token<'a>> {
         let h = self.header()?;
-        Some(match h.head {
+        Some(match h.head() {
             Head::Nil => Token::Nil,
             Head::Bool(b) => Token::Bool(b),
             Head::UInt(v) => Token::UInt(v),
@@ -366,7 +366,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn as_bool(&self) -> Option<bool> {
-        match self.header()?.head {
+        match self.header()?.head() {
             Head::Bool(b) => Some(b),
             _ => None,
         }
@@ -384,7 +384,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn as_i64(&self) -> Option<i64> {
-        match self.header()?.head {
+        match self.header()?.head() {
             Head::Int(v) => Some(v),
             Head::UInt(v) => i64::try_from(v).ok(),
             _ => None,
@@ -403,7 +403,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn as_u64(&self) -> Option<u64> {
-        match self.header()?.head {
+        match self.header()?.head() {
             Head::UInt(v) => Some(v),
             Head::Int(v) => u64::try_from(v).ok(),
             _ => None,
@@ -423,7 +423,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn as_f64(&self) -> Option<f64> {
-        match self.header()?.head {
+        match self.header()?.head() {
             Head::F32(v) => Some(v as f64),
             Head::F64(v) => Some(v),
             Head::UInt(v) => Some(v as f64),
@@ -459,7 +459,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn as_raw_str(&self) -> Option<Str<'a>> {
         let h = self.header()?;
-        match h.head {
+        match h.head() {
             Head::Str(_) => Some(Str::new(self.payload(&h)?)),
             _ => None,
         }
@@ -478,7 +478,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn as_bin(&self) -> Option<&'a [u8]> {
         let h = self.header()?;
-        match h.head {
+        match h.head() {
             Head::Bin(_) => self.payload(&h),
             _ => None,
         }
@@ -496,7 +496,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn as_ext(&self) -> Option<Ext<'a>> {
         let h = self.header()?;
-        match h.head {
+        match h.head() {
             Head::Ext { ty, .. } => Some(Ext {
                 ty,
                 data: self.payload(&h)?,
@@ -532,7 +532,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> Option<u32> {
-        match self.header()?.head {
+        match self.header()?.head() {
             Head::Array(n) | Head::Map(n) => Some(n),
             _ => None,
         }
@@ -551,7 +551,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn iter(&self) -> Option<Elements<'a>> {
         let h = self.header()?;
-        match h.head {
+        match h.head() {
             Head::Array(n) => Some(Elements {
                 buf: self.bytes,
                 base: self.offset,
@@ -575,7 +575,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn entries(&self) -> Option<Entries<'a>> {
         let h = self.header()?;
-        match h.head {
+        match h.head() {
             Head::Map(n) => Some(Entries {
                 inner: Elements {
                     buf: self.bytes,
@@ -602,7 +602,7 @@ impl<'a> RawValue<'a> {
     #[must_use]
     pub fn index(&self, i: usize) -> Option<RawValue<'a>> {
         let h = self.header()?;
-        let Head::Array(n) = h.head else {
+        let Head::Array(n) = h.head() else {
             return None;
         };
         if i >= n as usize {
@@ -628,16 +628,16 @@ impl<'a> RawValue<'a> {
     #[inline]
     fn find(&self, mut matches: impl FnMut(&Header, &[u8]) -> bool) -> Option<RawValue<'a>> {
         let h = self.header()?;
-        let Head::Map(n) = h.head else {
+        let Head::Map(n) = h.head() else {
             return None;
         };
         let buf = self.bytes;
         let mut pos = h.len;
         for _ in 0..n {
             let k = decode_head(buf, pos).ok()?;
-            let key_end = match k.head {
+            let key_end = match k.head() {
                 Head::Array(_) | Head::Map(_) => skip_value(buf, pos).ok()?,
-                _ => pos + k.len + k.head.payload_len(),
+                _ => pos + k.len + k.payload_len(),
             };
             if matches(&k, buf.get(pos + k.len..key_end)?) {
                 return self.child(key_end);
@@ -676,7 +676,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn get_raw_str(&self, key: &[u8]) -> Option<RawValue<'a>> {
-        self.find(|h, payload| matches!(h.head, Head::Str(_)) && payload == key)
+        self.find(|h, payload| matches!(h.head(), Head::Str(_)) && payload == key)
     }
 
     /// The value of the first entry of a map whose key is the integer `key` (in any integer
@@ -693,7 +693,7 @@ impl<'a> RawValue<'a> {
     /// ```
     #[must_use]
     pub fn get_int(&self, key: i64) -> Option<RawValue<'a>> {
-        self.find(|h, _| match h.head {
+        self.find(|h, _| match h.head() {
             Head::Int(v) => v == key,
             Head::UInt(v) => i64::try_from(v) == Ok(key),
             _ => false,

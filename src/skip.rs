@@ -41,7 +41,7 @@ pub fn skip_value(buf: &[u8], pos: usize) -> Result<usize, Error> {
     let mut pending: u64 = 1;
     while pending > 0 {
         let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
-        let end = pos + h.len + h.head.payload_len();
+        let end = pos + h.len + h.payload_len();
         if end > buf.len() {
             return Err(Error::new(
                 pos as u64,
@@ -50,7 +50,7 @@ pub fn skip_value(buf: &[u8], pos: usize) -> Result<usize, Error> {
                 },
             ));
         }
-        pending = pending - 1 + h.head.children();
+        pending = pending - 1 + h.children();
         pos = end;
     }
     Ok(pos)

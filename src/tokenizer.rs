@@ -3,7 +3,8 @@
 use arrayvec::ArrayVec;
 
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, Head, HeadError};
+use crate::head::{decode_head, HeadError};
+use crate::marker::Family;
 use crate::token::{Ext, Str, Token};
 
 /// The most levels of nesting any reader can track (the capacity of its fixed depth stack).
@@ -59,8 +60,12 @@ impl Default for Limits {
     }
 }
 
-/// The tokenizer's whole state, independent of the buffer: a position and a fixed-capacity
-/// stack of the number of values still to come in each open container.
+/// The tokenizer's whole state, independent of the buffer: a position, the number of values
+/// still to come in the innermost open container, and a fixed-capacity stack of those counts
+/// for the containers around it.
+///
+/// Between top-level values the count is `u64::MAX` (an endless sequence), so every token
+/// simply decrements it, without first asking whether a container is open.
 ///
 /// [`State::next_in`] never changes the state when it returns a truncation error, so a
 /// resumable reader calls it again, with the same state and a longer buffer, after more input
@@ -68,15 +73,21 @@ impl Default for Limits {
 #[derive(Clone, Debug)]
 pub(crate) struct State {
     pos: usize,
+    /// Values still to come in the innermost open container (`u64::MAX` at the top level).
+    left: u64,
+    /// The `left` counts of the enclosing containers.
     stack: ArrayVec<u64, MAX_DEPTH>,
     max_depth: usize,
     limits: Limits,
 }
 
+const TOP: u64 = u64::MAX;
+
 impl State {
     pub(crate) fn new(limits: Limits) -> Self {
         State {
             pos: 0,
+            left: TOP,
             stack: ArrayVec::new(),
             max_depth: limits.max_depth.min(MAX_DEPTH),
             limits,
@@ -106,6 +117,15 @@ impl State {
         Error::new(pos as u64, ErrorKind::Truncated { needed })
     }
 
+    #[cold]
+    #[inline(never)]
+    fn head_error(e: HeadError, pos: usize) -> Error {
+        match e {
+            HeadError::Incomplete { needed } => Self::truncated(pos, needed.get()),
+            HeadError::Reserved => Error::new(pos as u64, ErrorKind::ReservedByte),
+        }
+    }
+
     /// The next token of `buf`, from the current position.
     ///
     /// `Ok(None)` means the buffer ends exactly between two top-level values.
@@ -121,45 +141,39 @@ impl State {
         }
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
-            Err(HeadError::Incomplete { needed }) => {
-                return Err(Self::truncated(pos, needed.get()))
-            }
-            Err(HeadError::Reserved) => {
-                return Err(Error::new(pos as u64, ErrorKind::ReservedByte));
-            }
+            Err(e) => return Err(Self::head_error(e, pos)),
         };
         let start = pos + h.len;
-        let mut end = start;
-        let token = match h.head {
-            Head::Nil => Token::Nil,
-            Head::Bool(b) => Token::Bool(b),
-            Head::UInt(v) => Token::UInt(v),
-            Head::Int(v) => Token::Int(v),
-            Head::F32(v) => Token::F32(v),
-            Head::F64(v) => Token::F64(v),
-            Head::Str(n) => {
-                let p = self.payload(buf, pos, start, n)?;
-                end += p.len();
+        let v = h.value();
+        let token = match h.family() {
+            Family::PosFixInt | Family::UInt => Token::UInt(v),
+            Family::NegFixInt | Family::Int => Token::Int(h.int()),
+            Family::Nil | Family::Reserved => Token::Nil,
+            Family::Bool => Token::Bool(v != 0),
+            Family::F32 => Token::F32(f32::from_bits(v as u32)),
+            Family::F64 => Token::F64(f64::from_bits(v)),
+            Family::FixStr | Family::Str => {
+                let p = self.payload(buf, pos, start, v)?;
                 if self.limits.check_utf8 {
-                    if let Err(e) = core::str::from_utf8(p) {
-                        return Err(Error::new(
-                            (start + e.valid_up_to()) as u64,
-                            ErrorKind::InvalidUtf8,
-                        ));
-                    }
+                    check_utf8(p, start)?;
                 }
-                Token::Str(Str::new(p))
+                self.pos = start + p.len();
+                self.value_done();
+                return Ok(Some(Token::Str(Str::new(p))));
             }
-            Head::Bin(n) => {
-                let p = self.payload(buf, pos, start, n)?;
-                end += p.len();
-                Token::Bin(p)
+            Family::Bin => {
+                let p = self.payload(buf, pos, start, v)?;
+                self.pos = start + p.len();
+                self.value_done();
+                return Ok(Some(Token::Bin(p)));
             }
-            Head::Ext { ty, len } => {
-                let data = self.payload(buf, pos, start, len)?;
-                end += data.len();
-                let ext = Ext { ty, data };
-                match ext.timestamp() {
+            Family::FixExt | Family::Ext => {
+                let data = self.payload(buf, pos, start, v)?;
+                let ext = Ext {
+                    ty: h.ext_type(),
+                    data,
+                };
+                let token = match ext.timestamp() {
                     Some(ts) if self.limits.decode_timestamps => match ts {
                         Ok(ts) => Token::Timestamp(ts),
                         Err(e) => {
@@ -167,52 +181,94 @@ impl State {
                         }
                     },
                     _ => Token::Ext(ext),
-                }
+                };
+                self.pos = start + data.len();
+                self.value_done();
+                return Ok(Some(token));
             }
-            Head::Array(n) => Token::Array(n),
-            Head::Map(n) => Token::Map(n),
+            Family::FixArray | Family::Array => {
+                self.open(pos, v, v)?;
+                self.pos = start;
+                return Ok(Some(Token::Array(v as u32)));
+            }
+            Family::FixMap | Family::Map => {
+                self.open(pos, v, 2 * v)?;
+                self.pos = start;
+                return Ok(Some(Token::Map(v as u32)));
+            }
         };
-        let children = h.head.children();
-        if matches!(token, Token::Array(_) | Token::Map(_)) {
-            self.check_container(pos, &h.head)?;
-        }
-        if let Some(top) = self.stack.last_mut() {
-            *top -= 1;
-        }
-        if children > 0 {
-            // check_container made sure there is room.
-            self.stack.push(children);
-        } else {
-            self.close_finished();
-        }
-        self.pos = end;
+        self.pos = start;
+        self.value_done();
         Ok(Some(token))
     }
 
-    #[inline]
-    fn close_finished(&mut self) {
-        while let Some(&0) = self.stack.last() {
-            self.stack.pop();
+    /// Counts one complete value against the innermost container, closing every container
+    /// it completes.
+    #[inline(always)]
+    fn value_done(&mut self) {
+        self.left -= 1;
+        if self.left == 0 {
+            self.close_finished();
         }
     }
 
-    #[inline]
+    #[inline(never)]
+    fn close_finished(&mut self) {
+        while self.left == 0 {
+            match self.stack.pop() {
+                Some(outer) => self.left = outer,
+                None => {
+                    self.left = TOP;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// A container header with `n` elements (`children` values) starts at `pos`.
+    #[inline(always)]
+    fn open(&mut self, pos: usize, n: u64, children: u64) -> Result<(), Error> {
+        if self.stack.len() >= self.max_depth || n > self.limits.max_container_len {
+            return Err(self.container_error(pos, n));
+        }
+        if children == 0 {
+            self.value_done();
+        } else {
+            // The container itself takes one place in its parent; it is complete when its
+            // children are.
+            self.stack.push(self.left - 1);
+            self.left = children;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn container_error(&self, pos: usize, n: u64) -> Error {
+        let kind = if self.stack.len() >= self.max_depth {
+            ErrorKind::DepthLimit {
+                limit: self.max_depth,
+            }
+        } else {
+            ErrorKind::ContainerLimit {
+                len: n,
+                limit: self.limits.max_container_len,
+            }
+        };
+        Error::new(pos as u64, kind)
+    }
+
+    #[inline(always)]
     fn payload<'b>(
         &self,
         buf: &'b [u8],
         pos: usize,
         start: usize,
-        n: u32,
+        n: u64,
     ) -> Result<&'b [u8], Error> {
         let n = n as usize;
         if n as u64 > self.limits.max_payload_len {
-            return Err(Error::new(
-                pos as u64,
-                ErrorKind::LengthLimit {
-                    len: n as u64,
-                    limit: self.limits.max_payload_len,
-                },
-            ));
+            return Err(self.length_error(pos, n));
         }
         match buf.get(start..start + n) {
             Some(p) => Ok(p),
@@ -220,30 +276,30 @@ impl State {
         }
     }
 
-    #[inline]
-    fn check_container(&self, pos: usize, head: &Head) -> Result<(), Error> {
-        if self.stack.len() >= self.max_depth {
-            return Err(Error::new(
-                pos as u64,
-                ErrorKind::DepthLimit {
-                    limit: self.max_depth,
-                },
-            ));
-        }
-        let n = match *head {
-            Head::Array(n) | Head::Map(n) => n as u64,
-            _ => 0,
-        };
-        if n > self.limits.max_container_len {
-            return Err(Error::new(
-                pos as u64,
-                ErrorKind::ContainerLimit {
-                    len: n,
-                    limit: self.limits.max_container_len,
-                },
-            ));
-        }
-        Ok(())
+    #[cold]
+    #[inline(never)]
+    fn length_error(&self, pos: usize, n: usize) -> Error {
+        Error::new(
+            pos as u64,
+            ErrorKind::LengthLimit {
+                len: n as u64,
+                limit: self.limits.max_payload_len,
+            },
+        )
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn utf8_error(start: usize, e: core::str::Utf8Error) -> Error {
+    Error::new((start + e.valid_up_to()) as u64, ErrorKind::InvalidUtf8)
+}
+
+#[inline]
+fn check_utf8(p: &[u8], start: usize) -> Result<(), Error> {
+    match core::str::from_utf8(p) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(utf8_error(start, e)),
     }
 }
 
