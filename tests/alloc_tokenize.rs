@@ -67,7 +67,11 @@ fn tokenizing_allocates_nothing() {
         assert_eq!(allocs, 0, "allocations while tokenizing {tokens} tokens");
         let before = ALLOCS.load(Ordering::SeqCst);
         msgskim::validate(buf).unwrap();
-        assert_eq!(ALLOCS.load(Ordering::SeqCst) - before, 0, "allocations in validate");
+        assert_eq!(
+            ALLOCS.load(Ordering::SeqCst) - before,
+            0,
+            "allocations in validate"
+        );
     }
     // The counter does count: a deliberate allocation is seen.
     let before = ALLOCS.load(Ordering::SeqCst);

@@ -36,11 +36,7 @@ fn matches(got: &Value, key: &str, want: &Json) -> bool {
         }
         ("array", Value::Array(items)) => {
             let w = want.as_array().unwrap();
-            w.len() == items.len()
-                && items
-                    .iter()
-                    .zip(w)
-                    .all(|(g, w)| matches(g, json_key(w), w))
+            w.len() == items.len() && items.iter().zip(w).all(|(g, w)| matches(g, json_key(w), w))
         }
         ("map", Value::Map(pairs)) => {
             let w = want.as_object().unwrap();
@@ -90,10 +86,21 @@ fn every_encoding_of_every_case_decodes() {
             let obj = case.as_object().unwrap();
             // The value key: the first four bignum cases carry both `number` and `bignum`;
             // check them by `bignum`, which is exact.
-            let key = ["bignum", "nil", "bool", "binary", "number", "string", "array", "map", "timestamp", "ext"]
-                .into_iter()
-                .find(|k| obj.contains_key(*k))
-                .expect("value key");
+            let key = [
+                "bignum",
+                "nil",
+                "bool",
+                "binary",
+                "number",
+                "string",
+                "array",
+                "map",
+                "timestamp",
+                "ext",
+            ]
+            .into_iter()
+            .find(|k| obj.contains_key(*k))
+            .expect("value key");
             let want = &obj[key];
             for enc in obj["msgpack"].as_array().unwrap() {
                 let bytes = hex(enc.as_str().unwrap());
@@ -110,7 +117,12 @@ fn every_encoding_of_every_case_decodes() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(checked, 233, "encodings checked");
 }
 

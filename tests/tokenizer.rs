@@ -66,7 +66,10 @@ fn truncation_at_every_offset_reports_the_cut_token() {
             let ErrorKind::Truncated { needed } = err.kind() else {
                 panic!("cut at {k}: {err}")
             };
-            assert!(needed >= 1 && needed <= end.max(k + 1) - k, "cut at {k}: needed {needed}");
+            assert!(
+                needed >= 1 && needed <= end.max(k + 1) - k,
+                "cut at {k}: needed {needed}"
+            );
             if k > start {
                 let header = msgskim::head::decode_head(&doc, start).unwrap().len;
                 if k >= start + header {
@@ -76,8 +79,16 @@ fn truncation_at_every_offset_reports_the_cut_token() {
                 }
             }
             // The same error from skip and validate.
-            assert_eq!(msgskim::skip_value(cut, 0).unwrap_err(), err, "skip, cut at {k}");
-            assert_eq!(msgskim::validate(cut).unwrap_err(), err, "validate, cut at {k}");
+            assert_eq!(
+                msgskim::skip_value(cut, 0).unwrap_err(),
+                err,
+                "skip, cut at {k}"
+            );
+            assert_eq!(
+                msgskim::validate(cut).unwrap_err(),
+                err,
+                "validate, cut at {k}"
+            );
             cuts += 1;
         }
     }
@@ -96,8 +107,13 @@ fn reserved_byte_anywhere_is_rejected() {
     for &(start, _, _) in &full {
         let mut bad = doc.clone();
         bad[start] = 0xc1;
-        let err = Tokenizer::new(&bad).find_map(Result::err).expect("an error");
-        assert_eq!((err.offset(), err.kind()), (start as u64, ErrorKind::ReservedByte));
+        let err = Tokenizer::new(&bad)
+            .find_map(Result::err)
+            .expect("an error");
+        assert_eq!(
+            (err.offset(), err.kind()),
+            (start as u64, ErrorKind::ReservedByte)
+        );
     }
     // Anywhere else 0xc1 is payload or header data: never a panic, and any error is in range.
     for i in 0..doc.len() {
@@ -174,7 +190,9 @@ fn old_spec_raw_strings_decode() {
         check_utf8: true,
         ..Limits::default()
     };
-    let err = Tokenizer::with_limits(&buf, limits).next_token().unwrap_err();
+    let err = Tokenizer::with_limits(&buf, limits)
+        .next_token()
+        .unwrap_err();
     assert_eq!((err.offset(), err.kind()), (1, ErrorKind::InvalidUtf8));
 }
 
@@ -197,7 +215,11 @@ fn timestamps_are_checked() {
         ]
     );
     // Nanoseconds too large, in the 64- and 96-bit forms.
-    let bad64 = [[0xd7, 0xff].as_slice(), &((1_000_000_000u64 << 34).to_be_bytes())].concat();
+    let bad64 = [
+        [0xd7, 0xff].as_slice(),
+        &((1_000_000_000u64 << 34).to_be_bytes()),
+    ]
+    .concat();
     let e = Tokenizer::new(&bad64).next_token().unwrap_err();
     assert_eq!(
         e.kind(),
@@ -225,7 +247,10 @@ fn timestamps_are_checked() {
             decode_timestamps: false,
             ..Limits::default()
         };
-        let t = Tokenizer::with_limits(&b, raw).next_token().unwrap().unwrap();
+        let t = Tokenizer::with_limits(&b, raw)
+            .next_token()
+            .unwrap()
+            .unwrap();
         assert!(matches!(t, Token::Ext(e) if e.ty == -1 && e.data.len() == len));
     }
 }

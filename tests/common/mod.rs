@@ -64,7 +64,9 @@ pub fn read_value(t: &mut Tokenizer<'_>) -> Result<Option<Value>, Error> {
                     if *left > 0 {
                         break;
                     }
-                    let Some(Frame::Arr(items, _)) = stack.pop() else { unreachable!() };
+                    let Some(Frame::Arr(items, _)) = stack.pop() else {
+                        unreachable!()
+                    };
                     v = Value::Array(items);
                 }
                 Some(Frame::Map(items, left, key)) => {
@@ -76,7 +78,9 @@ pub fn read_value(t: &mut Tokenizer<'_>) -> Result<Option<Value>, Error> {
                     if *left > 0 {
                         break;
                     }
-                    let Some(Frame::Map(items, _, _)) = stack.pop() else { unreachable!() };
+                    let Some(Frame::Map(items, _, _)) = stack.pop() else {
+                        unreachable!()
+                    };
                     v = Value::Map(items);
                 }
             }
@@ -111,7 +115,11 @@ pub fn from_rmpv(v: &rmpv::Value) -> Value {
         R::String(s) => Value::Str(s.as_bytes().to_vec()),
         R::Binary(b) => Value::Bin(b.clone()),
         R::Array(a) => Value::Array(a.iter().map(from_rmpv).collect()),
-        R::Map(m) => Value::Map(m.iter().map(|(k, v)| (from_rmpv(k), from_rmpv(v))).collect()),
+        R::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (from_rmpv(k), from_rmpv(v)))
+                .collect(),
+        ),
         R::Ext(ty, data) => match (msgskim::Ext { ty: *ty, data }).timestamp() {
             Some(Ok(ts)) => Value::Timestamp(ts),
             _ => Value::Ext(*ty, data.clone()),
