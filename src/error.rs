@@ -87,6 +87,16 @@ pub enum ErrorKind {
     BufferFull,
     /// A writer container was closed out of order, or closed when none was open.
     UnbalancedContainer,
+    /// A query path that does not fit the path grammar. The error's offset is the byte
+    /// offset in the path text.
+    InvalidPath {
+        /// Which path of a multi-path query (0 for the first or only one).
+        path: usize,
+        /// The 1-based column, in characters, of the first character that does not fit.
+        column: usize,
+        /// What was expected there.
+        reason: &'static str,
+    },
 }
 
 /// Why a Timestamp extension (type -1) was rejected.
@@ -224,6 +234,17 @@ impl fmt::Display for Error {
             ErrorKind::BufferFull => write!(f, "output buffer full at byte {at}"),
             ErrorKind::UnbalancedContainer => {
                 write!(f, "container closed out of order at byte {at}")
+            }
+            ErrorKind::InvalidPath {
+                path,
+                column,
+                reason,
+            } => {
+                write!(f, "invalid path")?;
+                if path > 0 {
+                    write!(f, " (number {} of the query)", path + 1)?;
+                }
+                write!(f, " at column {column}: {reason}")
             }
         }
     }

@@ -10,6 +10,7 @@
 //! | [`Tokenizer`] | a pull iterator of [`Token`]s borrowing from a slice, with depth limits |
 //! | [`skip_value`] / [`validate`] | whole values skipped with one counter |
 //! | [`RawValue`] | the exact bytes of one value, with lazy `get`, `index`, `iter`, `as_*` |
+//! | [`query`] | compiled path queries: many paths, one pass, unneeded subtrees skipped |
 //! | [`write`] | the writer |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //!
@@ -52,6 +53,8 @@ pub mod gen;
 pub mod head;
 pub mod marker;
 mod raw;
+#[cfg(feature = "alloc")]
+pub mod query;
 mod skip;
 mod token;
 mod tokenizer;

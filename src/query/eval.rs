@@ -1,0 +1,317 @@
+//! The evaluator: one pass over a slice, driving the head decoder directly, entering only
+//! the containers some path needs and handing every other value to the skip layer.
+
+use arrayvec::ArrayVec;
+
+use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
+use crate::error::{Error, ErrorKind};
+use crate::head::{decode_head, Head, HeadError};
+use crate::skip::skip_value;
+
+/// What the evaluator reports, in document order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// Path `path` matched the value at `buf[start..end]`.
+    Match { path: u32, start: usize, end: usize },
+    /// A value under a row state begins at this offset.
+    RowStart(usize),
+    /// The row that began last ends.
+    RowEnd,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    state: u32,
+    /// Children (map pairs or array elements) not read yet.
+    left: u32,
+    /// The array's length (unused for maps).
+    len: u32,
+    is_map: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Read the next child of the innermost open container (or the next top-level value).
+    Between,
+    /// The value at `pos` is under `state` (not dead).
+    Value { state: u32, row_started: bool },
+    /// Reporting the terminals of `state` for the value `start..end`; `next` is the index
+    /// of the next terminal to report.
+    Terminals {
+        state: u32,
+        start: usize,
+        end: usize,
+        next: u32,
+    },
+    /// The value at `pos` is to be entered (its terminals, if any, were reported).
+    Enter { state: u32 },
+    /// Stopped after an error.
+    Done,
+}
+
+#[cold]
+fn head_error(e: HeadError, pos: usize) -> Error {
+    match e {
+        HeadError::Incomplete { needed } => Error::new(
+            pos as u64,
+            ErrorKind::Truncated {
+                needed: needed.get(),
+            },
+        ),
+        HeadError::Reserved => Error::new(pos as u64, ErrorKind::ReservedByte),
+    }
+}
+
+#[cold]
+fn truncated(pos: usize, end: usize, len: usize) -> Error {
+    Error::new(pos as u64, ErrorKind::Truncated { needed: end - len })
+}
+
+/// Reads the map key at `pos`: the state of its value, and the offset past the key.
+#[inline(always)]
+fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, usize), Error> {
+    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    let start = pos + h.len;
+    match h.head {
+        Head::Str(n) => {
+            let end = start + n as usize;
+            let Some(key) = buf.get(start..end) else {
+                return Err(truncated(pos, end, buf.len()));
+            };
+            Ok((st.key_target(key), end))
+        }
+        Head::UInt(u) => Ok((st.int_target(i128::from(u)), start)),
+        Head::Int(i) => Ok((st.int_target(i128::from(i)), start)),
+        _ => Ok((st.other_key, skip_value(buf, pos)?)),
+    }
+}
+
+/// The evaluation state: plain data, no allocation (the stack is bounded by the longest path).
+#[derive(Clone, Debug)]
+pub(crate) struct Machine {
+    pos: usize,
+    stack: ArrayVec<Frame, MAX_PATH_STEPS>,
+    phase: Phase,
+}
+
+impl Machine {
+    pub(crate) fn new() -> Self {
+        Machine {
+            pos: 0,
+            stack: ArrayVec::new(),
+            phase: Phase::Between,
+        }
+    }
+
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The next event, or `None` at the end of `buf`.
+    #[inline]
+    pub(crate) fn next_event(&mut self, dfa: &Dfa, buf: &[u8]) -> Result<Option<Event>, Error> {
+        match self.run(dfa, buf) {
+            Ok(e) => Ok(e),
+            Err(e) => {
+                self.phase = Phase::Done;
+                Err(e)
+            }
+        }
+    }
+
+    fn run(&mut self, dfa: &Dfa, buf: &[u8]) -> Result<Option<Event>, Error> {
+        loop {
+            match self.phase {
+                Phase::Between => {
+                    let Some(top) = self.stack.last_mut() else {
+                        if self.pos >= buf.len() {
+                            return Ok(None);
+                        }
+                        self.phase = Phase::Value {
+                            state: ROOT,
+                            row_started: false,
+                        };
+                        continue;
+                    };
+                    let st = &dfa.states[top.state as usize];
+                    let mut target = DEAD;
+                    if top.is_map {
+                        while top.left > 0 {
+                            top.left -= 1;
+                            let (t, next) = read_key(st, buf, self.pos)?;
+                            self.pos = next;
+                            if t != DEAD {
+                                target = t;
+                                break;
+                            }
+                            self.pos = skip_value(buf, self.pos)?;
+                        }
+                    } else {
+                        while top.left > 0 {
+                            let i = top.len - top.left;
+                            top.left -= 1;
+                            let t = st.elem_target(i, top.len);
+                            if t != DEAD {
+                                target = t;
+                                break;
+                            }
+                            self.pos = skip_value(buf, self.pos)?;
+                        }
+                    }
+                    if target != DEAD {
+                        self.phase = Phase::Value {
+                            state: target,
+                            row_started: false,
+                        };
+                    } else {
+                        // All children read: close the container.
+                        let done = self.stack.pop();
+                        if done.is_some_and(|f| dfa.states[f.state as usize].row) {
+                            return Ok(Some(Event::RowEnd));
+                        }
+                    }
+                }
+                Phase::Value { state, row_started } => {
+                    let st = &dfa.states[state as usize];
+                    if st.row && !row_started {
+                        self.phase = Phase::Value {
+                            state,
+                            row_started: true,
+                        };
+                        return Ok(Some(Event::RowStart(self.pos)));
+                    }
+                    if st.terminals.is_empty() {
+                        self.phase = Phase::Enter { state };
+                        continue;
+                    }
+                    let start = self.pos;
+                    let end = skip_value(buf, start)?;
+                    if st.is_leaf() {
+                        self.pos = end;
+                    }
+                    self.phase = Phase::Terminals {
+                        state,
+                        start,
+                        end,
+                        next: 0,
+                    };
+                }
+                Phase::Terminals {
+                    state,
+                    start,
+                    end,
+                    next,
+                } => {
+                    let st = &dfa.states[state as usize];
+                    if let Some(&path) = st.terminals.get(next as usize) {
+                        self.phase = Phase::Terminals {
+                            state,
+                            start,
+                            end,
+                            next: next + 1,
+                        };
+                        return Ok(Some(Event::Match { path, start, end }));
+                    }
+                    self.phase = if st.is_leaf() {
+                        Phase::Between
+                    } else {
+                        Phase::Enter { state }
+                    };
+                }
+                Phase::Enter { state } => {
+                    let st = &dfa.states[state as usize];
+                    let pos = self.pos;
+                    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+                    let (count, is_map) = match h.head {
+                        Head::Map(n) if st.wants_map => (n, true),
+                        Head::Array(n) if st.wants_array => (n, false),
+                        _ => {
+                            // Nothing inside is needed (or the type does not fit any step).
+                            self.pos = skip_value(buf, pos)?;
+                            self.phase = Phase::Between;
+                            if st.row {
+                                return Ok(Some(Event::RowEnd));
+                            }
+                            continue;
+                        }
+                    };
+                    self.pos = pos + h.len;
+                    // The automaton is at most MAX_PATH_STEPS deep, so this cannot fail;
+                    // stay total anyway.
+                    if self
+                        .stack
+                        .try_push(Frame {
+                            state,
+                            left: count,
+                            len: count,
+                            is_map,
+                        })
+                        .is_err()
+                    {
+                        return Err(Error::new(
+                            pos as u64,
+                            ErrorKind::DepthLimit {
+                                limit: MAX_PATH_STEPS,
+                            },
+                        ));
+                    }
+                    self.phase = Phase::Between;
+                }
+                Phase::Done => return Ok(None),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse::Path;
+    use crate::query::trie::compile;
+    use alloc::vec::Vec;
+
+    fn events(paths: &[&str], buf: &[u8]) -> Vec<Event> {
+        let ps: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
+        let dfa = compile(&ps, None).unwrap();
+        let mut m = Machine::new();
+        let mut out = Vec::new();
+        while let Some(e) = m.next_event(&dfa, buf).unwrap() {
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn nested_and_outer_matches_in_document_order() {
+        // {"a": {"b": 1}, "c": [2, 3]}
+        let buf = [
+            0x82, 0xa1, b'a', 0x81, 0xa1, b'b', 0x01, 0xa1, b'c', 0x92, 0x02, 0x03,
+        ];
+        let ev = events(&[".a.b", ".a", ".c[-1]", "."], &buf);
+        assert_eq!(
+            ev,
+            [
+                Event::Match {
+                    path: 3,
+                    start: 0,
+                    end: 12
+                },
+                Event::Match {
+                    path: 1,
+                    start: 3,
+                    end: 7
+                },
+                Event::Match {
+                    path: 0,
+                    start: 6,
+                    end: 7
+                },
+                Event::Match {
+                    path: 2,
+                    start: 11,
+                    end: 12
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! Compiling paths: the paths of a query are merged into a trie and the trie is made
+//! deterministic, so that every value of a document is looked at under exactly one state.
+//!
+//! A state is a set of positions `(path, step)` that a value can be at. Its transitions say,
+//! for a map, which state each key leads to (a key literal, an integer key, or any other key)
+//! and, for an array, which state each element leads to (an index from the front, one from the
+//! back, or any element). The empty set is the dead state: a value under it is skipped whole.
+//! Because every transition consumes one step, the states form a DAG at most
+//! `longest path` deep, which bounds the evaluator's stack.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::parse::{Path, Step};
+use crate::error::{Error, ErrorKind};
+
+/// The state under which a value is skipped without being looked at.
+pub(crate) const DEAD: u32 = 0;
+
+/// The longest path a query accepts, in steps. It bounds the evaluator's fixed-size stack.
+pub const MAX_PATH_STEPS: usize = 64;
+
+/// Compiled states above this count are refused (pathological mixes of many indexes).
+const MAX_STATES: usize = 1 << 16;
+
+/// One deterministic state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct State {
+    /// Paths that end at a value under this state.
+    pub terminals: Box<[u32]>,
+    /// str keys with their own transition.
+    pub keys: Box<[(Box<[u8]>, u32)]>,
+    /// Integer keys with their own transition.
+    pub ints: Box<[(i128, u32)]>,
+    /// Where any other key leads (`.*`), or [`DEAD`].
+    pub other_key: u32,
+    /// Index literals `>= 0`, ascending.
+    pub front: Box<[u64]>,
+    /// Index literals `< 0`, as distances from the end (`-1` is 1), ascending.
+    pub back: Box<[u64]>,
+    /// Element targets: `elem[f * (back.len() + 1) + b]`, where `f` is 1 + the position in
+    /// `front` of the element's index (0 if none) and `b` likewise for `back`. `elem[0]` is
+    /// where any element leads (`[*]`).
+    pub elem: Box<[u32]>,
+    /// A map under this state has to be entered.
+    pub wants_map: bool,
+    /// An array under this state has to be entered.
+    pub wants_array: bool,
+    /// A value under this state is a row of a row projection.
+    pub row: bool,
+}
+
+impl State {
+    /// The state of the value of a map entry whose key is the str `key`.
+    #[inline]
+    pub fn key_target(&self, key: &[u8]) -> u32 {
+        for (k, t) in self.keys.iter() {
+            if **k == *key {
+                return *t;
+            }
+        }
+        self.other_key
+    }
+
+    /// The state of the value of a map entry whose key is the integer `key`.
+    #[inline]
+    pub fn int_target(&self, key: i128) -> u32 {
+        for &(k, t) in self.ints.iter() {
+            if k == key {
+                return t;
+            }
+        }
+        self.other_key
+    }
+
+    /// The state of element `i` of an array of `len` elements.
+    #[inline]
+    pub fn elem_target(&self, i: u32, len: u32) -> u32 {
+        if self.front.is_empty() && self.back.is_empty() {
+            return self.elem[0];
+        }
+        let f = self
+            .front
+            .iter()
+            .position(|&x| x == u64::from(i))
+            .map_or(0, |p| p + 1);
+        let from_end = u64::from(len - i);
+        let b = self
+            .back
+            .iter()
+            .position(|&x| x == from_end)
+            .map_or(0, |p| p + 1);
+        self.elem[f * (self.back.len() + 1) + b]
+    }
+
+    /// Only terminals: the value is matched whole and nothing inside it is needed.
+    #[inline]
+    pub fn is_leaf(&self) -> bool {
+        !self.wants_map && !self.wants_array && !self.row
+    }
+}
+
+/// The compiled automaton. `states[DEAD]` is the dead state, `states[ROOT]` the start.
+#[derive(Clone, Debug)]
+pub(crate) struct Dfa {
+    pub states: Box<[State]>,
+}
+
+/// The start state.
+pub(crate) const ROOT: u32 = 1;
+
+type Item = (u32, u32);
+
+struct Builder<'p> {
+    paths: &'p [Path],
+    row_len: Option<usize>,
+    ids: BTreeMap<Vec<Item>, u32>,
+    sets: Vec<Vec<Item>>,
+}
+
+impl Builder<'_> {
+    fn step(&self, (p, s): Item) -> Option<&Step> {
+        self.paths[p as usize].steps().get(s as usize)
+    }
+
+    fn intern(&mut self, mut set: Vec<Item>) -> Result<u32, Error> {
+        set.sort_unstable();
+        set.dedup();
+        if let Some(&id) = self.ids.get(&set) {
+            return Ok(id);
+        }
+        if self.sets.len() >= MAX_STATES {
+            return Err(Error::new(
+                0,
+                ErrorKind::InvalidPath {
+                    path: 0,
+                    column: 1,
+                    reason: "the query compiles to too many states",
+                },
+            ));
+        }
+        let id = self.sets.len() as u32;
+        self.ids.insert(set.clone(), id);
+        self.sets.push(set);
+        Ok(id)
+    }
+
+    /// Items that move on when `pred` accepts their step.
+    fn advance(&self, set: &[Item], pred: impl Fn(&Step) -> bool) -> Vec<Item> {
+        set.iter()
+            .filter(|&&it| self.step(it).is_some_and(&pred))
+            .map(|&(p, s)| (p, s + 1))
+            .collect()
+    }
+
+    fn build(&mut self, set: &[Item]) -> Result<State, Error> {
+        let mut st = State {
+            terminals: set
+                .iter()
+                .filter(|&&it| self.step(it).is_none())
+                .map(|&(p, _)| p)
+                .collect(),
+            row: self
+                .row_len
+                .is_some_and(|n| set.first().is_some_and(|&(_, s)| s as usize == n)),
+            ..State::default()
+        };
+        // Maps.
+        let any_value = self.advance(set, |s| matches!(s, Step::EveryValue));
+        let mut key_lits: Vec<String> = Vec::new();
+        let mut int_lits: Vec<i128> = Vec::new();
+        for &it in set {
+            match self.step(it) {
+                Some(Step::Key(k)) => key_lits.push(k.clone()),
+                Some(Step::IntKey(n)) => int_lits.push(*n),
+                _ => {}
+            }
+        }
+        key_lits.sort_unstable();
+        key_lits.dedup();
+        int_lits.sort_unstable();
+        int_lits.dedup();
+        let mut keys = Vec::new();
+        for k in key_lits {
+            let mut to = self.advance(set, |s| matches!(s, Step::Key(x) if *x == k));
+            to.extend_from_slice(&any_value);
+            keys.push((Box::from(k.as_bytes()), self.intern(to)?));
+        }
+        let mut ints = Vec::new();
+        for n in int_lits {
+            let mut to = self.advance(set, |s| *s == Step::IntKey(n));
+            to.extend_from_slice(&any_value);
+            ints.push((n, self.intern(to)?));
+        }
+        st.other_key = self.intern(any_value)?;
+        st.wants_map = !keys.is_empty() || !ints.is_empty() || st.other_key != DEAD;
+        st.keys = keys.into();
+        st.ints = ints.into();
+        // Arrays.
+        let any_elem = self.advance(set, |s| matches!(s, Step::EveryElement));
+        let mut front = Vec::new();
+        let mut back = Vec::new();
+        for &it in set {
+            if let Some(&Step::Index(i)) = self.step(it) {
+                if i >= 0 {
+                    front.push(i as u64);
+                } else {
+                    back.push(i.unsigned_abs());
+                }
+            }
+        }
+        front.sort_unstable();
+        front.dedup();
+        back.sort_unstable();
+        back.dedup();
+        let mut elem = vec![DEAD; (front.len() + 1) * (back.len() + 1)];
+        for f in 0..=front.len() {
+            for b in 0..=back.len() {
+                let mut to = any_elem.clone();
+                if f > 0 {
+                    let want = front[f - 1] as i64;
+                    to.extend(self.advance(set, |s| *s == Step::Index(want)));
+                }
+                if b > 0 {
+                    let want = -(back[b - 1] as i128);
+                    to.extend(self.advance(
+                        set,
+                        |s| matches!(s, Step::Index(i) if i128::from(*i) == want),
+                    ));
+                }
+                elem[f * (back.len() + 1) + b] = self.intern(to)?;
+            }
+        }
+        st.wants_array = elem.iter().any(|&t| t != DEAD);
+        st.front = front.into();
+        st.back = back.into();
+        st.elem = elem.into();
+        Ok(st)
+    }
+}
+
+/// Compiles `paths` into one automaton. With `row_len`, every path starts with the same
+/// `row_len` steps and the states reached after them are marked as rows.
+pub(crate) fn compile(paths: &[Path], row_len: Option<usize>) -> Result<Dfa, Error> {
+    for (i, p) in paths.iter().enumerate() {
+        if p.steps().len() > MAX_PATH_STEPS {
+            return Err(Error::new(
+                0,
+                ErrorKind::InvalidPath {
+                    path: i,
+                    column: 1,
+                    reason: "path longer than 64 steps",
+                },
+            ));
+        }
+    }
+    let mut b = Builder {
+        paths,
+        row_len,
+        ids: BTreeMap::new(),
+        sets: Vec::new(),
+    };
+    b.intern(Vec::new())?;
+    b.intern((0..paths.len() as u32).map(|p| (p, 0)).collect())?;
+    let mut states = Vec::new();
+    let mut next = 0;
+    while next < b.sets.len() {
+        let set = b.sets[next].clone();
+        states.push(b.build(&set)?);
+        next += 1;
+    }
+    Ok(Dfa {
+        states: states.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dfa(paths: &[&str]) -> Dfa {
+        let ps: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
+        compile(&ps, None).unwrap()
+    }
+
+    #[test]
+    fn shared_prefixes_share_states() {
+        let d = dfa(&[".Entries[*].n", ".Entries[*].s", ".Flags"]);
+        let root = &d.states[ROOT as usize];
+        assert!(root.wants_map && !root.wants_array);
+        assert_eq!(root.keys.len(), 2);
+        let entries = root.key_target(b"Entries");
+        let flags = root.key_target(b"Flags");
+        assert_eq!(&*d.states[flags as usize].terminals, &[2]);
+        assert_eq!(root.key_target(b"UUID"), DEAD);
+        let entry = d.states[entries as usize].elem_target(5, 10);
+        let e = &d.states[entry as usize];
+        assert_eq!(&*d.states[e.key_target(b"n") as usize].terminals, &[0]);
+        assert_eq!(&*d.states[e.key_target(b"s") as usize].terminals, &[1]);
+        assert_eq!(e.key_target(b"cs"), DEAD);
+        // dead, root, Entries, entry, n, s, Flags
+        assert_eq!(d.states.len(), 7);
+    }
+
+    #[test]
+    fn wildcards_merge_into_literals() {
+        let d = dfa(&[".a.x", ".*.y", "[0]", "[-1]", "[*].z"]);
+        let root = &d.states[ROOT as usize];
+        let a = &d.states[root.key_target(b"a") as usize];
+        assert_eq!(a.keys.len(), 2, "both .x and .y apply under key a");
+        let b = &d.states[root.key_target(b"b") as usize];
+        assert_eq!(b.keys.len(), 1);
+        // One element: both [0] and [-1] match it, and [*].z applies too.
+        let only = &d.states[root.elem_target(0, 1) as usize];
+        assert_eq!(&*only.terminals, &[2, 3]);
+        assert!(only.wants_map);
+        let middle = &d.states[root.elem_target(1, 3) as usize];
+        assert!(middle.terminals.is_empty());
+        assert_eq!(&*d.states[root.elem_target(2, 3) as usize].terminals, &[3]);
+    }
+
+    #[test]
+    fn root_path_and_limits() {
+        let d = dfa(&["."]);
+        assert_eq!(&*d.states[ROOT as usize].terminals, &[0]);
+        assert!(d.states[ROOT as usize].is_leaf());
+        let long = Path::from_steps(vec![Step::EveryElement; MAX_PATH_STEPS + 1]);
+        assert!(compile(&[long], None).is_err());
+    }
+}
