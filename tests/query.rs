@@ -304,7 +304,7 @@ fn differential_rows() {
         let rows = Rows::new(&row.to_string(), [&f[0].to_string(), &f[1].to_string()]).unwrap();
         let got: Vec<[Option<Value>; 2]> = rows
             .rows(&doc)
-            .map(|r| r.unwrap().map(|m| m.map(|m| decode_one(m.bytes()))))
+            .map(|r| r.unwrap().map(|m| m.map(|m| decode_one(m.as_bytes()))))
             .collect();
         let mut row_values = Vec::new();
         for t in &tops {
@@ -465,7 +465,7 @@ fn rows_of_a_listing() {
     }
     let got: Vec<[Option<Value>; 2]> = rows
         .rows(&dump)
-        .map(|r| r.unwrap().map(|m| m.map(|m| decode_one(m.bytes()))))
+        .map(|r| r.unwrap().map(|m| m.map(|m| decode_one(m.as_bytes()))))
         .collect();
     assert_eq!(got.len(), 3_000);
     assert_eq!(got, rmp_rows);

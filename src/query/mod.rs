@@ -91,6 +91,7 @@ pub use parse::{Path, Step};
 pub use trie::MAX_PATH_STEPS;
 
 use crate::error::{Error, ErrorKind};
+use crate::raw::RawValue;
 use eval::{Event, Machine};
 use trie::{compile, Dfa};
 
@@ -278,8 +279,8 @@ impl Query {
     }
 }
 
-/// One match: the number of the path that matched and the exact bytes of the value, borrowed
-/// from the input.
+/// One match: the number of the path that matched and the value, a [`RawValue`] borrowed
+/// from the input (nothing is copied).
 ///
 /// # Examples
 ///
@@ -287,22 +288,43 @@ impl Query {
 /// let q = msgskim::query::Query::new("[1]")?;
 /// let m = q.first(&[0x92, 0x01, 0xa2, b'h', b'i'])?.unwrap();
 /// assert_eq!((m.path(), m.offset(), m.bytes()), (0, 2, &b"\xa2hi"[..]));
+/// assert_eq!(m.value().as_str(), Some("hi"));
 /// # Ok::<(), msgskim::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Match<'a> {
     path: usize,
-    offset: usize,
-    bytes: &'a [u8],
+    value: RawValue<'a>,
+}
+
+#[inline]
+fn raw(buf: &[u8], start: usize, end: usize) -> RawValue<'_> {
+    // The evaluator found `start..end` with `skip_value`: one complete value.
+    RawValue::from_checked(&buf[start..end], start)
 }
 
 impl<'a> Match<'a> {
+    #[inline]
     fn new(path: u32, buf: &'a [u8], start: usize, end: usize) -> Self {
         Match {
             path: path as usize,
-            offset: start,
-            bytes: &buf[start..end],
+            value: raw(buf, start, end),
         }
+    }
+
+    /// The matched value, borrowed from the input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = msgskim::query::Query::new(".s")?;
+    /// let m = q.first(b"\x81\xa1s\xd1\x01\x00")?.unwrap();
+    /// assert_eq!(m.value().as_i64(), Some(256));
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[must_use]
+    pub fn value(&self) -> RawValue<'a> {
+        self.value
     }
 
     /// The position of the matching path in the query (or of the field in a row).
@@ -330,7 +352,7 @@ impl<'a> Match<'a> {
     /// ```
     #[must_use]
     pub fn offset(&self) -> usize {
-        self.offset
+        self.value.offset()
     }
 
     /// The exact bytes of the matched value (one complete MessagePack value).
@@ -344,7 +366,7 @@ impl<'a> Match<'a> {
     /// ```
     #[must_use]
     pub fn bytes(&self) -> &'a [u8] {
-        self.bytes
+        self.value.as_bytes()
     }
 }
 
@@ -422,8 +444,9 @@ impl FusedIterator for Matches<'_, '_> {}
 /// let mut count = 0;
 /// for row in rows.rows(&dump) {
 ///     let [name, size] = row?;
-///     assert!(name.is_some());
-///     let _maybe_size = size; // `s` is left out of entries of size 0
+///     assert!(name.and_then(|n| n.as_str()).is_some());
+///     // `s` is left out of entries of size 0.
+///     assert!(size.map_or(true, |s| s.as_i64().is_some()));
 ///     count += 1;
 /// }
 /// assert_eq!(count, 100);
@@ -497,7 +520,7 @@ pub struct RowIter<'q, 'a, const N: usize> {
 }
 
 impl<'a, const N: usize> Iterator for RowIter<'_, 'a, N> {
-    type Item = Result<[Option<Match<'a>>; N], Error>;
+    type Item = Result<[Option<RawValue<'a>>; N], Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let mut row = [None; N];
@@ -505,7 +528,7 @@ impl<'a, const N: usize> Iterator for RowIter<'_, 'a, N> {
             match self.machine.next_event(self.dfa, self.buf) {
                 Ok(Some(Event::Match { path, start, end })) => {
                     if let Some(slot @ None) = row.get_mut(path as usize) {
-                        *slot = Some(Match::new(path, self.buf, start, end));
+                        *slot = Some(raw(self.buf, start, end));
                     }
                 }
                 Ok(Some(Event::RowStart(_))) => row = [None; N],
