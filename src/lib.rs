@@ -52,9 +52,9 @@ mod error;
 pub mod gen;
 pub mod head;
 pub mod marker;
-mod raw;
 #[cfg(feature = "alloc")]
 pub mod query;
+mod raw;
 mod skip;
 mod token;
 mod tokenizer;
