@@ -5,7 +5,8 @@ use arrayvec::ArrayVec;
 
 use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, Head, HeadError};
+use crate::head::{decode_head, HeadError};
+use crate::marker::Family;
 use crate::skip::skip_value;
 
 /// What the evaluator reports, in document order.
@@ -72,16 +73,16 @@ fn truncated(pos: usize, end: usize, len: usize) -> Error {
 fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, usize), Error> {
     let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
     let start = pos + h.len;
-    match h.head {
-        Head::Str(n) => {
-            let end = start + n as usize;
+    match h.family() {
+        Family::FixStr | Family::Str => {
+            let end = start + h.payload_len();
             let Some(key) = buf.get(start..end) else {
                 return Err(truncated(pos, end, buf.len()));
             };
             Ok((st.key_target(key), end))
         }
-        Head::UInt(u) => Ok((st.int_target(i128::from(u)), start)),
-        Head::Int(i) => Ok((st.int_target(i128::from(i)), start)),
+        Family::PosFixInt | Family::UInt => Ok((st.int_target(i128::from(h.value())), start)),
+        Family::NegFixInt | Family::Int => Ok((st.int_target(i128::from(h.int())), start)),
         _ => Ok((st.other_key, skip_value(buf, pos)?)),
     }
 }
@@ -222,9 +223,11 @@ impl Machine {
                     let st = &dfa.states[state as usize];
                     let pos = self.pos;
                     let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
-                    let (count, is_map) = match h.head {
-                        Head::Map(n) if st.wants_map => (n, true),
-                        Head::Array(n) if st.wants_array => (n, false),
+                    let (count, is_map) = match h.family() {
+                        Family::FixMap | Family::Map if st.wants_map => (h.value() as u32, true),
+                        Family::FixArray | Family::Array if st.wants_array => {
+                            (h.value() as u32, false)
+                        }
                         _ => {
                             // Nothing inside is needed (or the type does not fit any step).
                             self.pos = skip_value(buf, pos)?;
