@@ -11,6 +11,8 @@
 //! | [`skip_value`] / [`validate`] | whole values skipped with one counter |
 //! | [`RawValue`] | the exact bytes of one value, with lazy `get`, `index`, `iter`, `as_*` |
 //! | [`query`] | compiled path queries: many paths, one pass, unneeded subtrees skipped |
+//! | [`StreamDecoder`] | resumable decoding of input that arrives in pieces: tokens and zero-copy `Bytes` frames, never re-scanning |
+//! | [`codec`] | (feature `tokio`) a `tokio_util` Decoder/Encoder of whole-value frames |
 //! | [`write`] | the writer |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //!
@@ -31,7 +33,8 @@
 //! # Features
 //!
 //! - `std` (default): `std::error::Error`, and implies `alloc`.
-//! - `alloc`: the `Vec` sink of the writer and the [`gen`] module.
+//! - `alloc`: the `Vec` sink of the writer, [`StreamDecoder`] and the [`gen`] module.
+//! - `tokio`: the [`codec`] module (implies `std`).
 //!
 //! Without default features the crate is `no_std`: tokenizer, skip, validate and the writer
 //! into a caller's buffer all work.
@@ -47,6 +50,8 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[cfg(feature = "tokio")]
+pub mod codec;
 mod error;
 #[cfg(feature = "alloc")]
 pub mod gen;
@@ -56,6 +61,8 @@ pub mod marker;
 pub mod query;
 mod raw;
 mod skip;
+#[cfg(feature = "alloc")]
+mod stream;
 mod token;
 mod tokenizer;
 pub mod write;
@@ -63,5 +70,7 @@ pub mod write;
 pub use error::{Error, ErrorKind, TimestampError};
 pub use raw::{Elements, Entries, RawValue, RawValues, ValueKind};
 pub use skip::{skip_value, validate};
+#[cfg(feature = "alloc")]
+pub use stream::{Event, Frame, PayloadKind, StreamConfig, StreamDecoder};
 pub use token::{Ext, Str, Timestamp, Token};
 pub use tokenizer::{Limits, Tokenizer, MAX_DEPTH};

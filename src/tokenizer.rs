@@ -3,7 +3,7 @@
 use arrayvec::ArrayVec;
 
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, HeadError};
+use crate::head::{decode_head, Head, HeadError};
 use crate::marker::Family;
 use crate::token::{Ext, Str, Token};
 
@@ -79,6 +79,22 @@ pub(crate) struct State {
     stack: ArrayVec<u64, MAX_DEPTH>,
     max_depth: usize,
     limits: Limits,
+    /// Bytes read by `next_in` and `take_long_payload` so far (test builds only): lets the
+    /// stream tests prove that total work over any chunking is linear in the input.
+    #[cfg(test)]
+    pub(crate) examined: u64,
+}
+
+/// A str/bin/ext whose header [`State::take_long_payload`] consumed without its payload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+pub(crate) struct LongPayload {
+    /// The header.
+    pub(crate) head: Head,
+    /// Buffer index of the first payload byte.
+    pub(crate) start: usize,
+    /// Payload length.
+    pub(crate) len: usize,
 }
 
 const TOP: u64 = u64::MAX;
@@ -91,7 +107,64 @@ impl State {
             stack: ArrayVec::new(),
             max_depth: limits.max_depth.min(MAX_DEPTH),
             limits,
+            #[cfg(test)]
+            examined: 0,
         }
+    }
+
+    /// Counts the bytes of a header that `decode_head` reads at `pos` (test builds only).
+    #[cfg(test)]
+    fn count_head(&mut self, buf: &[u8], pos: usize) {
+        let want = crate::marker::HEADER_LEN[buf[pos] as usize] as usize;
+        self.examined += want.min(buf.len() - pos) as u64;
+    }
+
+    /// For a resumable reader: when the token at the current position is a str, bin or ext
+    /// whose payload is longer than `threshold`, consumes its header alone, as if the whole
+    /// value had been read, and moves the position past the payload (possibly beyond the end
+    /// of `buf`); the caller hands the payload out in pieces. Otherwise (a shorter payload,
+    /// another kind, a timestamp to be decoded) returns `Ok(None)` and changes nothing.
+    ///
+    /// Like `next_in`, the state is unchanged when this returns an error.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    pub(crate) fn take_long_payload(
+        &mut self,
+        buf: &[u8],
+        threshold: usize,
+    ) -> Result<Option<LongPayload>, Error> {
+        let pos = self.pos;
+        if pos >= buf.len() {
+            return Ok(None);
+        }
+        #[cfg(test)]
+        self.count_head(buf, pos);
+        let h = match decode_head(buf, pos) {
+            Ok(h) => h,
+            Err(e) => return Err(Self::head_error(e, pos)),
+        };
+        let long = match h.family() {
+            Family::FixStr | Family::Str | Family::Bin => true,
+            Family::FixExt | Family::Ext => !(h.ext_type() == -1 && self.limits.decode_timestamps),
+            _ => false,
+        };
+        let n = h.value();
+        if !long || n <= threshold as u64 {
+            return Ok(None);
+        }
+        if n > self.limits.max_payload_len {
+            return Err(self.length_error(pos, n as usize));
+        }
+        let start = pos + h.len;
+        let Some(end) = start.checked_add(n as usize) else {
+            return Err(self.length_error(pos, n as usize));
+        };
+        self.value_done();
+        self.pos = end;
+        Ok(Some(LongPayload {
+            head: h.head(),
+            start,
+            len: n as usize,
+        }))
     }
 
     #[inline]
@@ -107,7 +180,7 @@ impl State {
     /// Moves the position back by `n` bytes, after the owner dropped `n` consumed bytes from
     /// the front of its buffer.
     #[inline]
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     pub(crate) fn rebase(&mut self, n: usize) {
         self.pos -= n;
     }
@@ -139,6 +212,8 @@ impl State {
                 Err(Self::truncated(pos, 1))
             };
         }
+        #[cfg(test)]
+        self.count_head(buf, pos);
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
             Err(e) => return Err(Self::head_error(e, pos)),
@@ -155,6 +230,10 @@ impl State {
             Family::FixStr | Family::Str => {
                 let p = self.payload(buf, pos, start, v)?;
                 if self.limits.check_utf8 {
+                    #[cfg(test)]
+                    {
+                        self.examined += p.len() as u64;
+                    }
                     check_utf8(p, start)?;
                 }
                 self.pos = start + p.len();
@@ -173,6 +252,10 @@ impl State {
                     ty: h.ext_type(),
                     data,
                 };
+                #[cfg(test)]
+                if ext.ty == -1 && self.limits.decode_timestamps {
+                    self.examined += data.len() as u64;
+                }
                 let token = match ext.timestamp() {
                     Some(ts) if self.limits.decode_timestamps => match ts {
                         Ok(ts) => Token::Timestamp(ts),
