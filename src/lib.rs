@@ -60,6 +60,7 @@ pub mod marker;
 #[cfg(feature = "alloc")]
 pub mod query;
 mod raw;
+mod scan;
 mod skip;
 #[cfg(feature = "alloc")]
 mod stream;
@@ -69,7 +70,7 @@ pub mod write;
 
 pub use error::{Error, ErrorKind, TimestampError};
 pub use raw::{Elements, Entries, RawValue, RawValues, ValueKind};
-pub use skip::{skip_value, validate};
+pub use skip::{skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
 #[cfg(feature = "alloc")]
 pub use stream::{Event, Frame, PayloadKind, StreamConfig, StreamDecoder};
 pub use token::{Ext, Str, Timestamp, Token};

@@ -1,0 +1,222 @@
+//! Skip and validate throughput on listing, numeric and message data, with the peers measured
+//! in the same group: msgpuck (`mp_next`, `mp_check`), a skip loop on rmp's low-level
+//! `rmp::decode` API, `rmpv::decode::read_value_ref`, and a `memchr` scan of the same buffer.
+//!
+//! `MSGSKIM_BENCH_MB` sets the size of each dataset (default 100), `MSGSKIM_BENCH_SECS` the
+//! measurement time per benchmark (default 5). `MSGSKIM_BENCH_QUICK=1` drops the slow rmpv peer
+//! and the reference loop.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use msgskim::{gen, skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
+use msgskim_bench_peers as peers;
+use rmp::decode::{read_marker, RmpRead};
+use rmp::Marker;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The three datasets, each at least `bytes` long.
+fn datasets(bytes: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let listing = gen::listing_of_size(1, bytes);
+    // Sizes per item from a small sample, then enough items to pass `bytes`.
+    let per_array = gen::numeric(2, 10).len() / 10;
+    let numeric = gen::numeric(2, bytes / per_array + 1);
+    let per_msg = gen::messages(3, 2000).len() / 2000;
+    let mut messages = gen::messages(3, bytes / per_msg + 1);
+    let mut n = bytes / per_msg + 1;
+    while messages.len() < bytes {
+        n += n / 10 + 1;
+        messages = gen::messages(3, n);
+    }
+    vec![
+        ("listing", listing),
+        ("numeric", numeric),
+        ("messages", messages),
+    ]
+}
+
+/// Skips every top-level value with `skip_value`; returns the count.
+fn msgskim_skip_all(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut n = 0;
+    while pos < buf.len() {
+        pos = skip_value(buf, pos).expect("valid input");
+        n += 1;
+    }
+    n
+}
+
+fn msgskim_reference_all(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut n = 0;
+    while pos < buf.len() {
+        pos = skip_value_reference(buf, pos).expect("valid input");
+        n += 1;
+    }
+    n
+}
+
+/// A careful skip loop on rmp's low-level API: read each marker, read length and count fields
+/// with `RmpRead`, step over payloads by slicing. One pending counter, like msgskim's.
+fn rmp_skip_one(rd: &mut &[u8]) -> Option<()> {
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending -= 1;
+        let m = read_marker(rd).ok()?;
+        let skip = match m {
+            Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
+                0
+            }
+            Marker::U8 | Marker::I8 => 1,
+            Marker::U16 | Marker::I16 => 2,
+            Marker::U32 | Marker::I32 | Marker::F32 => 4,
+            Marker::U64 | Marker::I64 | Marker::F64 => 8,
+            Marker::FixStr(n) => n as usize,
+            Marker::Str8 | Marker::Bin8 => rd.read_data_u8().ok()? as usize,
+            Marker::Str16 | Marker::Bin16 => rd.read_data_u16().ok()? as usize,
+            Marker::Str32 | Marker::Bin32 => rd.read_data_u32().ok()? as usize,
+            Marker::FixExt1 => 2,
+            Marker::FixExt2 => 3,
+            Marker::FixExt4 => 5,
+            Marker::FixExt8 => 9,
+            Marker::FixExt16 => 17,
+            Marker::Ext8 => rd.read_data_u8().ok()? as usize + 1,
+            Marker::Ext16 => rd.read_data_u16().ok()? as usize + 1,
+            Marker::Ext32 => rd.read_data_u32().ok()? as usize + 1,
+            Marker::FixArray(n) => {
+                pending += n as u64;
+                0
+            }
+            Marker::Array16 => {
+                pending += rd.read_data_u16().ok()? as u64;
+                0
+            }
+            Marker::Array32 => {
+                pending += rd.read_data_u32().ok()? as u64;
+                0
+            }
+            Marker::FixMap(n) => {
+                pending += 2 * n as u64;
+                0
+            }
+            Marker::Map16 => {
+                pending += 2 * rd.read_data_u16().ok()? as u64;
+                0
+            }
+            Marker::Map32 => {
+                pending += 2 * rd.read_data_u32().ok()? as u64;
+                0
+            }
+            Marker::Reserved => return None,
+        };
+        *rd = rd.get(skip..)?;
+    }
+    Some(())
+}
+
+fn rmp_skip_all(buf: &[u8]) -> usize {
+    let mut rd = buf;
+    let mut n = 0;
+    while !rd.is_empty() {
+        rmp_skip_one(&mut rd).expect("valid input");
+        n += 1;
+    }
+    n
+}
+
+fn rmpv_all(buf: &[u8]) -> usize {
+    let mut rd = buf;
+    let mut n = 0;
+    while !rd.is_empty() {
+        black_box(rmpv::decode::read_value_ref(&mut rd).expect("valid input"));
+        n += 1;
+    }
+    n
+}
+
+fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
+    let quick = std::env::var_os("MSGSKIM_BENCH_QUICK").is_some();
+    let secs = env_usize("MSGSKIM_BENCH_SECS", 5) as u64;
+    let values = msgskim_reference_all(buf);
+    assert_eq!(rmp_skip_all(buf), values, "rmp loop disagrees");
+    // A byte that is rare in every dataset, counted once to check the scan.
+    let needle = 0xc1;
+    let needles = buf.iter().filter(|&&b| b == needle).count();
+
+    let mut g: BenchmarkGroup<'_, _> = c.benchmark_group(format!("skip/{name}"));
+    g.throughput(Throughput::Bytes(buf.len() as u64));
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(secs));
+
+    g.bench_function("msgskim/skip", |b| {
+        b.iter(|| assert_eq!(msgskim_skip_all(black_box(buf)), values))
+    });
+    g.bench_function("msgskim/validate", |b| {
+        b.iter(|| assert!(validate(black_box(buf)).is_ok()))
+    });
+    let utf8 = ValidateOptions {
+        check_utf8: true,
+        ..ValidateOptions::default()
+    };
+    g.bench_function("msgskim/validate_utf8", |b| {
+        b.iter(|| assert!(validate_with(black_box(buf), &utf8).is_ok()))
+    });
+    if !quick {
+        g.bench_function("msgskim/validate_strict", |b| {
+            b.iter(|| assert!(validate_with(black_box(buf), &ValidateOptions::strict()).is_ok()))
+        });
+        g.bench_function("msgskim/skip_reference", |b| {
+            b.iter(|| assert_eq!(msgskim_reference_all(black_box(buf)), values))
+        });
+    }
+    match peers::Checked::new(buf) {
+        Some(checked) => {
+            assert_eq!(checked.mp_next_count(), values);
+            g.bench_function("msgpuck/mp_next", |b| {
+                b.iter(|| assert_eq!(black_box(checked).mp_next_count(), values))
+            });
+            g.bench_function("msgpuck/mp_check", |b| {
+                b.iter(|| assert_eq!(peers::mp_check_count(black_box(buf)), Some(Ok(values))))
+            });
+        }
+        None => eprintln!(
+            "skip/{name}: msgpuck peer missing ({})",
+            peers::missing().join(", ")
+        ),
+    }
+    g.bench_function("rmp/skip_loop", |b| {
+        b.iter(|| assert_eq!(rmp_skip_all(black_box(buf)), values))
+    });
+    if !quick {
+        g.bench_function("rmpv/read_value_ref", |b| {
+            b.iter(|| assert_eq!(rmpv_all(black_box(buf)), values))
+        });
+    }
+    g.bench_function("memchr/scan", |b| {
+        b.iter(|| assert_eq!(memchr::memchr_iter(needle, black_box(buf)).count(), needles))
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let mb = env_usize("MSGSKIM_BENCH_MB", 100);
+    let only = std::env::var("MSGSKIM_BENCH_DATA").ok();
+    for (name, buf) in datasets(mb << 20) {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        eprintln!("skip/{name}: {} bytes", buf.len());
+        group(c, name, &buf);
+    }
+}
+
+criterion_group!(skip, benches);
+criterion_main!(skip);
