@@ -185,6 +185,18 @@ impl State {
         self.pos -= n;
     }
 
+    /// Puts the state past any buffer with nothing open, so that `next_in` only ever
+    /// returns `Ok(None)` again.
+    pub(crate) fn stop(&mut self) {
+        self.pos = usize::MAX;
+        self.left = TOP;
+        self.stack.clear();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.pos == usize::MAX
+    }
+
     #[cold]
     fn truncated(pos: usize, needed: usize) -> Error {
         Error::new(pos as u64, ErrorKind::Truncated { needed })
@@ -415,7 +427,8 @@ fn check_utf8(p: &[u8], start: usize) -> Result<(), Error> {
 pub struct Tokenizer<'a> {
     buf: &'a [u8],
     state: State,
-    failed: bool,
+    /// The position where an error stopped the tokenizer (`position()` keeps reporting it).
+    stopped_at: usize,
 }
 
 impl<'a> Tokenizer<'a> {
@@ -447,7 +460,7 @@ impl<'a> Tokenizer<'a> {
         Tokenizer {
             buf,
             state: State::new(limits),
-            failed: false,
+            stopped_at: 0,
         }
     }
 
@@ -470,14 +483,19 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[inline]
     pub fn next_token(&mut self) -> Result<Option<Token<'a>>, Error> {
-        if self.failed {
-            return Ok(None);
-        }
         let r = self.state.next_in(self.buf);
         if r.is_err() {
-            self.failed = true;
+            self.stop();
         }
         r
+    }
+
+    /// After an error: remember where, and make every later call return `Ok(None)`.
+    #[cold]
+    #[inline(never)]
+    fn stop(&mut self) {
+        self.stopped_at = self.state.pos();
+        self.state.stop();
     }
 
     /// The byte offset just past the last token returned.
@@ -491,7 +509,11 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[must_use]
     pub fn position(&self) -> usize {
-        self.state.pos()
+        if self.state.is_stopped() {
+            self.stopped_at
+        } else {
+            self.state.pos()
+        }
     }
 
     /// How many containers are open.
@@ -539,7 +561,7 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[must_use]
     pub fn remaining(&self) -> &'a [u8] {
-        &self.buf[self.state.pos().min(self.buf.len())..]
+        &self.buf[self.position().min(self.buf.len())..]
     }
 
     /// The whole input slice.
