@@ -78,6 +78,9 @@ pub(crate) struct State {
     /// The `left` counts of the enclosing containers.
     stack: ArrayVec<u64, MAX_DEPTH>,
     max_depth: usize,
+    /// The longest str taken without a closer look: `max_payload_len`, or 0 when UTF-8 is
+    /// checked.
+    str_cap: u64,
     limits: Limits,
     /// Bytes read by `next_in` and `take_long_payload` so far (test builds only): lets the
     /// stream tests prove that total work over any chunking is linear in the input.
@@ -106,6 +109,11 @@ impl State {
             left: TOP,
             stack: ArrayVec::new(),
             max_depth: limits.max_depth.min(MAX_DEPTH),
+            str_cap: if limits.check_utf8 {
+                0
+            } else {
+                limits.max_payload_len
+            },
             limits,
             #[cfg(test)]
             examined: 0,
@@ -115,8 +123,10 @@ impl State {
     /// Counts the bytes of a header that `decode_head` reads at `pos` (test builds only).
     #[cfg(test)]
     fn count_head(&mut self, buf: &[u8], pos: usize) {
-        let want = crate::marker::HEADER_LEN[buf[pos] as usize] as usize;
-        self.examined += want.min(buf.len() - pos) as u64;
+        if let Some(&b) = buf.get(pos) {
+            let want = crate::marker::HEADER_LEN[b as usize] as usize;
+            self.examined += want.min(buf.len() - pos) as u64;
+        }
     }
 
     /// For a resumable reader: when the token at the current position is a str, bin or ext
@@ -202,6 +212,41 @@ impl State {
         Error::new(pos as u64, ErrorKind::Truncated { needed })
     }
 
+    /// The str payload at `start`, when a limit or UTF-8 checking applies.
+    #[inline(never)]
+    fn checked_str<'b>(
+        &mut self,
+        buf: &'b [u8],
+        pos: usize,
+        start: usize,
+        n: u64,
+    ) -> Result<&'b [u8], Error> {
+        let p = self.payload(buf, pos, start, n)?;
+        if self.limits.check_utf8 {
+            #[cfg(test)]
+            {
+                self.examined += p.len() as u64;
+            }
+            check_utf8(p, start)?;
+        }
+        Ok(p)
+    }
+
+    /// No header could be read at `pos`: the clean end between top-level values, or an error.
+    #[cold]
+    #[inline(never)]
+    fn no_head<'b>(
+        &self,
+        e: HeadError,
+        pos: usize,
+        len: usize,
+    ) -> Result<Option<Token<'b>>, Error> {
+        if pos >= len && self.stack.is_empty() {
+            return Ok(None);
+        }
+        Err(Self::head_error(e, pos))
+    }
+
     #[cold]
     #[inline(never)]
     fn head_error(e: HeadError, pos: usize) -> Error {
@@ -217,18 +262,11 @@ impl State {
     #[inline]
     pub(crate) fn next_in<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Token<'b>>, Error> {
         let pos = self.pos;
-        if pos >= buf.len() {
-            return if self.stack.is_empty() {
-                Ok(None)
-            } else {
-                Err(Self::truncated(pos, 1))
-            };
-        }
         #[cfg(test)]
         self.count_head(buf, pos);
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
-            Err(e) => return Err(Self::head_error(e, pos)),
+            Err(e) => return self.no_head(e, pos, buf.len()),
         };
         let start = pos + h.len;
         let v = h.value();
@@ -240,14 +278,13 @@ impl State {
             Family::F32 => Token::F32(f32::from_bits(v as u32)),
             Family::F64 => Token::F64(f64::from_bits(v)),
             Family::FixStr | Family::Str => {
-                let p = self.payload(buf, pos, start, v)?;
-                if self.limits.check_utf8 {
-                    #[cfg(test)]
-                    {
-                        self.examined += p.len() as u64;
-                    }
-                    check_utf8(p, start)?;
-                }
+                // One compare covers both the length limit and UTF-8 checking: `str_cap` is 0
+                // when strings are to be checked (an empty string needs no check).
+                let p = if v > self.str_cap {
+                    self.checked_str(buf, pos, start, v)?
+                } else {
+                    self.payload(buf, pos, start, v)?
+                };
                 self.pos = start + p.len();
                 self.value_done();
                 return Ok(Some(Token::Str(Str::new(p))));
