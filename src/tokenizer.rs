@@ -78,6 +78,9 @@ pub(crate) struct State {
     /// The `left` counts of the enclosing containers.
     stack: ArrayVec<u64, MAX_DEPTH>,
     max_depth: usize,
+    /// The longest str taken without a closer look: `max_payload_len`, or 0 when UTF-8 is
+    /// checked.
+    str_cap: u64,
     limits: Limits,
     /// Bytes read by `next_in` and `take_long_payload` so far (test builds only): lets the
     /// stream tests prove that total work over any chunking is linear in the input.
@@ -106,6 +109,11 @@ impl State {
             left: TOP,
             stack: ArrayVec::new(),
             max_depth: limits.max_depth.min(MAX_DEPTH),
+            str_cap: if limits.check_utf8 {
+                0
+            } else {
+                limits.max_payload_len
+            },
             limits,
             #[cfg(test)]
             examined: 0,
@@ -115,8 +123,10 @@ impl State {
     /// Counts the bytes of a header that `decode_head` reads at `pos` (test builds only).
     #[cfg(test)]
     fn count_head(&mut self, buf: &[u8], pos: usize) {
-        let want = crate::marker::HEADER_LEN[buf[pos] as usize] as usize;
-        self.examined += want.min(buf.len() - pos) as u64;
+        if let Some(&b) = buf.get(pos) {
+            let want = crate::marker::HEADER_LEN[b as usize] as usize;
+            self.examined += want.min(buf.len() - pos) as u64;
+        }
     }
 
     /// For a resumable reader: when the token at the current position is a str, bin or ext
@@ -185,9 +195,56 @@ impl State {
         self.pos -= n;
     }
 
+    /// Puts the state past any buffer with nothing open, so that `next_in` only ever
+    /// returns `Ok(None)` again.
+    pub(crate) fn stop(&mut self) {
+        self.pos = usize::MAX;
+        self.left = TOP;
+        self.stack.clear();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.pos == usize::MAX
+    }
+
     #[cold]
     fn truncated(pos: usize, needed: usize) -> Error {
         Error::new(pos as u64, ErrorKind::Truncated { needed })
+    }
+
+    /// The str payload at `start`, when a limit or UTF-8 checking applies.
+    #[inline(never)]
+    fn checked_str<'b>(
+        &mut self,
+        buf: &'b [u8],
+        pos: usize,
+        start: usize,
+        n: u64,
+    ) -> Result<&'b [u8], Error> {
+        let p = self.payload(buf, pos, start, n)?;
+        if self.limits.check_utf8 {
+            #[cfg(test)]
+            {
+                self.examined += p.len() as u64;
+            }
+            check_utf8(p, start)?;
+        }
+        Ok(p)
+    }
+
+    /// No header could be read at `pos`: the clean end between top-level values, or an error.
+    #[cold]
+    #[inline(never)]
+    fn no_head<'b>(
+        &self,
+        e: HeadError,
+        pos: usize,
+        len: usize,
+    ) -> Result<Option<Token<'b>>, Error> {
+        if pos >= len && self.stack.is_empty() {
+            return Ok(None);
+        }
+        Err(Self::head_error(e, pos))
     }
 
     #[cold]
@@ -205,18 +262,11 @@ impl State {
     #[inline]
     pub(crate) fn next_in<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Token<'b>>, Error> {
         let pos = self.pos;
-        if pos >= buf.len() {
-            return if self.stack.is_empty() {
-                Ok(None)
-            } else {
-                Err(Self::truncated(pos, 1))
-            };
-        }
         #[cfg(test)]
         self.count_head(buf, pos);
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
-            Err(e) => return Err(Self::head_error(e, pos)),
+            Err(e) => return self.no_head(e, pos, buf.len()),
         };
         let start = pos + h.len;
         let v = h.value();
@@ -228,14 +278,13 @@ impl State {
             Family::F32 => Token::F32(f32::from_bits(v as u32)),
             Family::F64 => Token::F64(f64::from_bits(v)),
             Family::FixStr | Family::Str => {
-                let p = self.payload(buf, pos, start, v)?;
-                if self.limits.check_utf8 {
-                    #[cfg(test)]
-                    {
-                        self.examined += p.len() as u64;
-                    }
-                    check_utf8(p, start)?;
-                }
+                // One compare covers both the length limit and UTF-8 checking: `str_cap` is 0
+                // when strings are to be checked (an empty string needs no check).
+                let p = if v > self.str_cap {
+                    self.checked_str(buf, pos, start, v)?
+                } else {
+                    self.payload(buf, pos, start, v)?
+                };
                 self.pos = start + p.len();
                 self.value_done();
                 return Ok(Some(Token::Str(Str::new(p))));
@@ -415,7 +464,8 @@ fn check_utf8(p: &[u8], start: usize) -> Result<(), Error> {
 pub struct Tokenizer<'a> {
     buf: &'a [u8],
     state: State,
-    failed: bool,
+    /// The position where an error stopped the tokenizer (`position()` keeps reporting it).
+    stopped_at: usize,
 }
 
 impl<'a> Tokenizer<'a> {
@@ -447,7 +497,7 @@ impl<'a> Tokenizer<'a> {
         Tokenizer {
             buf,
             state: State::new(limits),
-            failed: false,
+            stopped_at: 0,
         }
     }
 
@@ -470,14 +520,19 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[inline]
     pub fn next_token(&mut self) -> Result<Option<Token<'a>>, Error> {
-        if self.failed {
-            return Ok(None);
-        }
         let r = self.state.next_in(self.buf);
         if r.is_err() {
-            self.failed = true;
+            self.stop();
         }
         r
+    }
+
+    /// After an error: remember where, and make every later call return `Ok(None)`.
+    #[cold]
+    #[inline(never)]
+    fn stop(&mut self) {
+        self.stopped_at = self.state.pos();
+        self.state.stop();
     }
 
     /// The byte offset just past the last token returned.
@@ -491,7 +546,11 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[must_use]
     pub fn position(&self) -> usize {
-        self.state.pos()
+        if self.state.is_stopped() {
+            self.stopped_at
+        } else {
+            self.state.pos()
+        }
     }
 
     /// How many containers are open.
@@ -539,7 +598,7 @@ impl<'a> Tokenizer<'a> {
     /// ```
     #[must_use]
     pub fn remaining(&self) -> &'a [u8] {
-        &self.buf[self.state.pos().min(self.buf.len())..]
+        &self.buf[self.position().min(self.buf.len())..]
     }
 
     /// The whole input slice.

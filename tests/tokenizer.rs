@@ -319,3 +319,17 @@ proptest! {
         prop_assert_eq!(msgskim::validate(&buf), Ok(()));
     }
 }
+
+#[test]
+fn an_error_ends_the_token_stream() {
+    let buf = [0x92, 0x01, 0xc1, 0x02];
+    let mut t = Tokenizer::new(&buf);
+    assert_eq!(t.next_token().unwrap(), Some(Token::Array(2)));
+    assert_eq!(t.next_token().unwrap(), Some(Token::UInt(1)));
+    assert_eq!(t.next_token().unwrap_err().kind(), ErrorKind::ReservedByte);
+    assert_eq!(t.position(), 2);
+    assert_eq!(t.remaining(), &[0xc1, 0x02]);
+    assert_eq!(t.next_token().unwrap(), None);
+    assert_eq!(t.next(), None);
+    assert_eq!(t.position(), 2);
+}
