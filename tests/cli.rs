@@ -628,3 +628,149 @@ fn bundled_sample_is_generated() {
         "regenerate tests/data/sample-listing.msgpack"
     );
 }
+
+/// Names and sizes of every entry of a listing dump, read with the crate's RawValue API.
+fn entries(dump: &[u8]) -> Vec<(String, Option<i64>)> {
+    let mut out = Vec::new();
+    for page in msgskim::RawValue::all(dump) {
+        let page = page.unwrap();
+        for e in page.get("Entries").unwrap().iter().unwrap() {
+            let name = e.get("n").unwrap().as_str().unwrap().to_owned();
+            out.push((name, e.get("s").and_then(|s| s.as_i64())));
+        }
+    }
+    out
+}
+
+#[test]
+fn get_names_counts_rows_tsv_and_raw() {
+    let dump = gen::listing(ListingConfig {
+        seed: 21,
+        entries: 2_345,
+        page_size: 1_000,
+    });
+    let want = entries(&dump);
+    assert_eq!(want.len(), 2_345);
+    let file = write_file("get.msgpack", &dump);
+    let f = file.to_str().unwrap();
+
+    // One JSON line per name, in document order; the same from standard input.
+    let names: Vec<String> = want
+        .iter()
+        .map(|(n, _)| serde_json::to_string(n).unwrap())
+        .collect();
+    for o in [
+        run(&["get", ".Entries[*].n", f], b""),
+        run(&["get", ".Entries[*].n"], &dump),
+    ] {
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), names);
+    }
+    let o = run(&["get", ".Entries[*].n", "--count", f], b"");
+    assert_eq!(stdout(&o), "2345\n");
+    let o = run(&["get", "--count", ".Entries[*].s", "-"], &dump);
+    let sized = want.iter().filter(|(_, s)| s.is_some()).count();
+    assert_eq!(stdout(&o), format!("{sized}\n"));
+
+    // Two paths under one [*]: one row per entry, a missing size as null.
+    let o = run(&["get", ".Entries[*].n", ".Entries[*].s", f], b"");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rows: Vec<(String, Option<i64>)> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    assert_eq!(rows, want);
+    let each = run(&["get", "--each", ".Entries[*]", ".n", ".s", f], b"");
+    assert_eq!(each.stdout, o.stdout);
+
+    // TSV: text as is, a missing field empty.
+    let o = run(
+        &[
+            "get",
+            "--format",
+            "tsv",
+            ".Entries[*].n",
+            ".Entries[*].s",
+            f,
+        ],
+        b"",
+    );
+    let tsv: Vec<String> = want
+        .iter()
+        .map(|(n, s)| format!("{n}\t{}", s.map(|s| s.to_string()).unwrap_or_default()))
+        .collect();
+    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), tsv);
+
+    // Raw: the matched values' own bytes, back to back.
+    let o = run(&["get", "--raw", ".Flags", f], b"");
+    assert_eq!(o.stdout, [0x01, 0x01, 0x00]);
+    let o = run(&["get", "--raw", ".Entries[*].n", ".Entries[*].s", f], b"");
+    let mut got = Vec::new();
+    for row in msgskim::RawValue::all(&o.stdout) {
+        let row = row.unwrap();
+        assert_eq!(row.len(), Some(2));
+        let n = row.index(0).unwrap().as_str().unwrap().to_owned();
+        let s = row.index(1).unwrap();
+        got.push((n, if s.is_nil() { None } else { s.as_i64() }));
+    }
+    assert_eq!(got, want);
+
+    // Per page, with the root as the row.
+    let o = run(
+        &["get", "--each", ".", ".ContinuationToken", ".Flags", f],
+        b"",
+    );
+    let pages: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[0][0], serde_json::json!(want[999].0));
+    assert_eq!(pages[2], serde_json::json!(["", 0]));
+    // Separate paths with no shared wildcard: each match on its own line, in order.
+    let o = run(&["get", ".Flags", ".ContinuationToken", f], b"");
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[1], "1");
+    assert_eq!(lines[5], "0");
+}
+
+#[test]
+fn get_errors_and_exit_codes() {
+    let dump = gen::listing(ListingConfig {
+        seed: 22,
+        entries: 50,
+        page_size: 20,
+    });
+    // A bad path is a usage error naming the column.
+    let o = run(&["get", ".Entries[", "-"], &dump);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("column 10"), "{}", stderr(&o));
+    // No match is not an error.
+    let o = run(&["get", ".nothing.here"], &dump);
+    assert_eq!((code(&o), o.stdout.len()), (0, 0));
+    // Invalid data: the matches before it are printed, then one error line with the offset.
+    let second = msgskim::skip_value(&dump, 0).unwrap();
+    let mut bad = dump.clone();
+    bad[second] = 0xc1;
+    for o in [
+        run(&["get", ".Flags"], &bad),
+        run(
+            &[
+                "get",
+                ".Flags",
+                write_file("get-bad.msgpack", &bad).to_str().unwrap(),
+            ],
+            b"",
+        ),
+    ] {
+        assert_eq!(code(&o), 1);
+        assert_eq!(stdout(&o), "1\n");
+        assert_eq!(stderr(&o).lines().count(), 1);
+        assert!(
+            stderr(&o).contains(&format!("0xc1 at byte {second}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -61,6 +61,11 @@ impl Progress {
         }
     }
 
+    /// True when a bar is shown.
+    pub fn active(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(b) = &self.0 {

@@ -29,6 +29,9 @@ pub struct JsonWriter {
     buf: Vec<u8>,
     /// The length of `buf` at the end of the last complete top-level value.
     boundary: usize,
+    /// Values are parts of a larger line: no line end after each, and the caller marks
+    /// boundaries.
+    inline: bool,
 }
 
 impl JsonWriter {
@@ -41,7 +44,25 @@ impl JsonWriter {
             capturing: 0,
             buf: Vec::with_capacity(1 << 16),
             boundary: 0,
+            inline: false,
         }
+    }
+
+    /// With `inline`, top-level values get no line end and do not mark a boundary: the caller
+    /// lays out the line with [`push_raw`](Self::push_raw) and calls
+    /// [`mark_boundary`](Self::mark_boundary).
+    pub fn set_inline(&mut self, inline: bool) {
+        self.inline = inline;
+    }
+
+    /// Appends bytes as they are (between values only).
+    pub fn push_raw(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Marks the end of the output so far as complete.
+    pub fn mark_boundary(&mut self) {
+        self.boundary = self.buf.len();
     }
 
     /// The JSON written so far and not yet taken.
@@ -176,8 +197,10 @@ impl JsonWriter {
     fn end_item(&mut self) -> Result<(), Error> {
         loop {
             let Some(f) = self.frames.last_mut() else {
-                self.buf.push(b'\n');
-                self.boundary = self.buf.len();
+                if !self.inline {
+                    self.buf.push(b'\n');
+                    self.boundary = self.buf.len();
+                }
                 return Ok(());
             };
             let idx = f.total - f.left;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use msgskim::{Error, Limits, Token, Tokenizer};
 
+mod get;
 mod input;
 mod json;
 mod stats;
@@ -58,6 +59,9 @@ enum Cmd {
     /// Write every top-level value as one line of JSON.
     #[command(after_help = format!("{JSON_MAPPING}\n\n{EXIT_CODES}"))]
     Json(JsonArgs),
+    /// Print the values at one or more paths, in document order.
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", get::GET_HELP))]
+    Get(get::GetArgs),
     /// Check that the input is valid MessagePack, and summarize it.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
@@ -240,6 +244,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Json(a) => cmd_json(&a),
+        Cmd::Get(a) => get::run(&a),
         Cmd::Check(a) => cmd_check(&a),
         Cmd::Stats(a) => stats::run(a.common.file.as_deref(), a.common.limits(), a.json),
         Cmd::Gen(a) => cmd_gen(&a),
@@ -256,7 +261,7 @@ fn main() -> ExitCode {
 }
 
 /// How many tokens pass between progress updates.
-const PROGRESS_EVERY: u32 = 1 << 16;
+pub const PROGRESS_EVERY: u32 = 1 << 16;
 
 /// What a token-by-token command does with the tokens of its input.
 pub trait TokenSink {
