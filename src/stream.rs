@@ -316,6 +316,7 @@ impl Core {
         self.base
     }
 
+    #[inline]
     pub(crate) fn failed(&self) -> Option<Error> {
         self.failed
     }
@@ -362,17 +363,25 @@ impl Core {
         if buf.len() < self.wait_until {
             return Ok(None);
         }
+        let Some(end) = self.scan(buf)? else {
+            return Ok(None);
+        };
+        let offset = self.base;
+        let bytes = buf.split_to(end).freeze();
+        self.state.rebase(end);
+        self.base += end as u64;
+        self.wait_until = 0;
+        Ok(Some(Frame { bytes, offset }))
+    }
+
+    /// Scans on to the end of the top-level value that starts at `buf[0]`.
+    #[inline]
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, Error> {
         loop {
             match self.state.next_in(buf) {
                 Ok(Some(_)) => {
                     if self.state.depth() == 0 {
-                        let end = self.state.pos();
-                        let offset = self.base;
-                        let bytes = buf.split_to(end).freeze();
-                        self.state.rebase(end);
-                        self.base += end as u64;
-                        self.wait_until = 0;
-                        return Ok(Some(Frame { bytes, offset }));
+                        return Ok(Some(self.state.pos()));
                     }
                 }
                 Ok(None) => return Ok(None),
@@ -536,7 +545,11 @@ pub struct StreamDecoder {
     buf: BytesMut,
     core: Core,
     config: StreamConfig,
-    mode: Mode,
+    /// Part of a frame has been scanned by `next_frame`; `buf[0]` is its first byte.
+    frames_partial: bool,
+    /// `next_token` must take its slow path: a failure, a partly scanned frame, a chunked
+    /// payload or a wait for more bytes may be pending.
+    hold: bool,
     chunk: Option<Chunk>,
     /// Absolute offset where the value open in token mode began (valid only in token mode).
     value_start: u64,
@@ -580,7 +593,8 @@ impl StreamDecoder {
             buf: BytesMut::new(),
             core: Core::new(&config),
             config,
-            mode: Mode::Idle,
+            frames_partial: false,
+            hold: false,
             chunk: None,
             value_start: 0,
             #[cfg(feature = "std")]
@@ -616,6 +630,7 @@ impl StreamDecoder {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn buffer(&self) -> &[u8] {
         &self.buf
     }
@@ -632,6 +647,7 @@ impl StreamDecoder {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn buffer_offset(&self) -> u64 {
         self.core.base()
     }
@@ -651,6 +667,7 @@ impl StreamDecoder {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn position(&self) -> u64 {
         let at = match &self.chunk {
             Some(c) => c.next,
@@ -672,6 +689,7 @@ impl StreamDecoder {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn depth(&self) -> usize {
         self.core.state.depth()
     }
@@ -696,9 +714,21 @@ impl StreamDecoder {
         }
     }
 
+    /// How the value under way is being read.
+    #[inline]
+    fn mode(&self) -> Mode {
+        if self.frames_partial {
+            Mode::Frames
+        } else if self.chunk.is_some() || self.core.state.depth() > 0 {
+            Mode::Tokens
+        } else {
+            Mode::Idle
+        }
+    }
+
     /// Drops bytes that have been handed out, so that new input reuses their room.
     fn compact(&mut self) {
-        let keep = match self.mode {
+        let keep = match self.mode() {
             Mode::Frames => 0,
             Mode::Idle | Mode::Tokens => match &self.chunk {
                 Some(c) => c.next,
@@ -716,7 +746,7 @@ impl StreamDecoder {
 
     /// The unread bytes held, after dropping what has been handed out.
     fn unread(&self) -> usize {
-        match self.mode {
+        match self.mode() {
             Mode::Frames => self.buf.len(),
             Mode::Idle | Mode::Tokens => {
                 let at = self
@@ -757,6 +787,7 @@ impl StreamDecoder {
     /// dec.feed(&[4, 5])?;
     /// # Ok::<(), msgskim::Error>(())
     /// ```
+    #[inline]
     pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.unread().saturating_add(data.len()) > self.config.max_buffer {
             return Err(self.buffer_limit());
@@ -885,87 +916,80 @@ impl StreamDecoder {
     /// assert_eq!(dec.next_token()?, None);
     /// # Ok::<(), msgskim::Error>(())
     /// ```
+    #[inline]
     pub fn next_token(&mut self) -> Result<Option<Event<'_>>, Error> {
+        if self.hold {
+            return self.next_token_slow();
+        }
+        self.token_here()
+    }
+
+    /// `next_token` when it has something other than a token to do first.
+    #[cold]
+    #[inline(never)]
+    fn next_token_slow(&mut self) -> Result<Option<Event<'_>>, Error> {
         if let Some(e) = self.core.failed() {
             return Err(e);
         }
-        if self.mode == Mode::Frames {
+        if self.frames_partial {
             // Read the partly scanned frame again from its start, as tokens.
             self.core.state = State::new(self.config.limits);
             self.core.wait_until = 0;
-            self.mode = Mode::Idle;
+            self.frames_partial = false;
         }
         if self.chunk.is_some() {
             return self.next_piece();
         }
-        let buf = &self.buf[..];
-        if buf.len() < self.core.wait_until {
+        if self.buf.len() < self.core.wait_until {
             return Ok(None);
         }
+        self.hold = false;
+        self.token_here()
+    }
+
+    /// The token at the scan position (not inside a chunked payload, not failed).
+    #[inline(always)]
+    fn token_here(&mut self) -> Result<Option<Event<'_>>, Error> {
+        let buf = &self.buf[..];
         let pos = self.core.state.pos();
         if self.core.state.depth() == 0 {
             self.value_start = self.core.base() + pos as u64;
         }
-        let threshold = self.config.chunk_threshold;
         match self.core.state.next_in(buf) {
             Ok(Some(tok)) => {
-                self.core.wait_until = 0;
-                let long = match tok {
-                    Token::Str(s) => Some((PayloadKind::Str, s.len())),
-                    Token::Bin(b) => Some((PayloadKind::Bin, b.len())),
-                    Token::Ext(e) => Some((PayloadKind::Ext(e.ty), e.data.len())),
-                    _ => None,
+                let len = match tok {
+                    Token::Str(s) => s.len(),
+                    Token::Bin(b) => b.len(),
+                    Token::Ext(e) => e.data.len(),
+                    _ => 0,
                 };
-                if let Some((kind, len)) = long.filter(|&(_, len)| len > threshold) {
+                if len > self.config.chunk_threshold {
+                    let kind = match tok {
+                        Token::Str(_) => PayloadKind::Str,
+                        Token::Ext(e) => PayloadKind::Ext(e.ty),
+                        _ => PayloadKind::Bin,
+                    };
                     self.chunk = Some(Chunk {
                         next: self.core.state.pos() - len,
                         remaining: len,
                         // Already checked whole by the state machine.
                         utf8: None,
                     });
-                    self.mode = Mode::Tokens;
+                    self.hold = true;
                     return Ok(Some(Event::PayloadStart { kind, len }));
                 }
-                self.mode = if self.core.state.depth() == 0 {
-                    Mode::Idle
-                } else {
-                    Mode::Tokens
-                };
                 Ok(Some(Event::Token(tok)))
             }
             Ok(None) => Ok(None),
-            Err(e) => {
-                if let ErrorKind::Truncated { needed } = e.kind() {
-                    if buf.len().saturating_sub(pos).saturating_add(needed) > threshold {
-                        match self.core.state.take_long_payload(buf, threshold) {
-                            Ok(Some(lp)) => {
-                                let kind = match lp.head {
-                                    Head::Str(_) => PayloadKind::Str,
-                                    Head::Ext { ty, .. } => PayloadKind::Ext(ty),
-                                    _ => PayloadKind::Bin,
-                                };
-                                let check =
-                                    kind == PayloadKind::Str && self.config.limits.check_utf8;
-                                self.chunk = Some(Chunk {
-                                    next: lp.start,
-                                    remaining: lp.len,
-                                    utf8: check.then(Utf8Pieces::default),
-                                });
-                                self.core.wait_until = 0;
-                                self.mode = Mode::Tokens;
-                                return Ok(Some(Event::PayloadStart { kind, len: lp.len }));
-                            }
-                            Ok(None) => {}
-                            Err(e) => {
-                                self.core.stop(buf.len(), pos, e)?;
-                                return Ok(None);
-                            }
-                        }
-                    }
-                }
-                self.core.stop(buf.len(), pos, e)?;
-                Ok(None)
-            }
+            Err(e) => token_stopped(
+                &mut self.core,
+                &mut self.chunk,
+                &mut self.hold,
+                &self.config,
+                buf,
+                pos,
+                e,
+            ),
         }
     }
 
@@ -979,11 +1003,6 @@ impl StreamDecoder {
                 return Err(self.core.fail(Error::new(at, ErrorKind::InvalidUtf8)));
             }
             self.chunk = None;
-            self.mode = if self.core.state.depth() == 0 {
-                Mode::Idle
-            } else {
-                Mode::Tokens
-            };
             return Ok(Some(Event::PayloadEnd));
         }
         let avail = self.buf.len().saturating_sub(c.next);
@@ -1028,11 +1047,12 @@ impl StreamDecoder {
     /// assert!(dec.next_frame()?.is_none());
     /// # Ok::<(), msgskim::Error>(())
     /// ```
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
         if let Some(e) = self.core.failed() {
             return Err(e);
         }
-        match self.mode {
+        match self.mode() {
             Mode::Tokens => {
                 return Err(Error::new(
                     self.value_start,
@@ -1051,11 +1071,8 @@ impl StreamDecoder {
             Mode::Frames => {}
         }
         let r = self.core.next_frame(&mut self.buf);
-        self.mode = if self.core.state.pos() > 0 {
-            Mode::Frames
-        } else {
-            Mode::Idle
-        };
+        self.frames_partial = self.core.state.pos() > 0;
+        self.hold = true;
         r
     }
 
@@ -1091,7 +1108,7 @@ impl StreamDecoder {
             return Err(e);
         }
         let base = self.core.base();
-        let value_start = match self.mode {
+        let value_start = match self.mode() {
             Mode::Frames => base,
             Mode::Tokens => self.value_start,
             Mode::Idle => base + self.core.state.pos() as u64,
@@ -1109,6 +1126,51 @@ impl StreamDecoder {
         }
         self.core.check_end(&self.buf, value_start)
     }
+}
+
+/// The state machine stopped at the token at `buf[pos]` in token mode: a long payload to
+/// hand out in pieces, more input to wait for, or a final error.
+#[cold]
+#[inline(never)]
+fn token_stopped(
+    core: &mut Core,
+    chunk: &mut Option<Chunk>,
+    hold: &mut bool,
+    config: &StreamConfig,
+    buf: &[u8],
+    pos: usize,
+    e: Error,
+) -> Result<Option<Event<'static>>, Error> {
+    *hold = true;
+    let threshold = config.chunk_threshold;
+    if let ErrorKind::Truncated { needed } = e.kind() {
+        if buf.len().saturating_sub(pos).saturating_add(needed) > threshold {
+            match core.state.take_long_payload(buf, threshold) {
+                Ok(Some(lp)) => {
+                    let kind = match lp.head {
+                        Head::Str(_) => PayloadKind::Str,
+                        Head::Ext { ty, .. } => PayloadKind::Ext(ty),
+                        _ => PayloadKind::Bin,
+                    };
+                    let check = kind == PayloadKind::Str && config.limits.check_utf8;
+                    *chunk = Some(Chunk {
+                        next: lp.start,
+                        remaining: lp.len,
+                        utf8: check.then(Utf8Pieces::default),
+                    });
+                    core.wait_until = 0;
+                    return Ok(Some(Event::PayloadStart { kind, len: lp.len }));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    core.stop(buf.len(), pos, e)?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    core.stop(buf.len(), pos, e)?;
+    Ok(None)
 }
 
 #[cfg(test)]

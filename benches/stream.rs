@@ -1,0 +1,162 @@
+//! Resumable decoding throughput: the stream decoder fed the same data in 64 KiB, 4 KiB, 64 B
+//! and 1 B chunks, next to whole-buffer tokenizing of that data and msgpack-c's streaming
+//! `msgpack_unpacker` on the same chunking, all in the same group.
+//!
+//! Run: `cargo bench --bench stream`. It also writes the data to `target/bench-data/` for
+//! `benches/unpacker.py` (msgpack-python's `Unpacker.feed` on the same bytes and chunks).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use msgskim::gen::{listing_of_size, messages};
+use msgskim::{Event, StreamDecoder, Token, Tokenizer};
+
+/// Tokens, top-level values and payload bytes: what every reader here must produce.
+type Counts = (usize, usize, usize);
+
+fn payload_len(t: &Token<'_>) -> usize {
+    match t {
+        Token::Str(s) => s.len(),
+        Token::Bin(b) => b.len(),
+        Token::Ext(e) => e.data.len(),
+        _ => 0,
+    }
+}
+
+/// The whole buffer at once, with the slice tokenizer.
+fn whole(buf: &[u8]) -> Counts {
+    let mut t = Tokenizer::new(buf);
+    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    while let Some(tok) = t.next_token().expect("valid data") {
+        tokens += 1;
+        payload += payload_len(&tok);
+        if t.is_at_boundary() {
+            tops += 1;
+        }
+    }
+    (tokens, tops, payload)
+}
+
+/// Fed `chunk` bytes at a time, every token taken out as soon as it is complete.
+fn stream_tokens(buf: &[u8], chunk: usize) -> Counts {
+    let mut dec = StreamDecoder::new();
+    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    for piece in buf.chunks(chunk) {
+        dec.feed(piece).expect("within the buffer limit");
+        loop {
+            match dec.next_token().expect("valid data") {
+                Some(Event::Token(tok)) => {
+                    tokens += 1;
+                    payload += payload_len(&tok);
+                }
+                Some(_) => unreachable!("no payload here exceeds the chunking threshold"),
+                None => break,
+            }
+            if dec.depth() == 0 {
+                tops += 1;
+            }
+        }
+    }
+    dec.finish().expect("clean end");
+    (tokens, tops, payload)
+}
+
+/// Fed `chunk` bytes at a time, every top-level value split off as a frame when complete.
+fn stream_frames(buf: &[u8], chunk: usize) -> usize {
+    let mut dec = StreamDecoder::new();
+    let mut frames = 0;
+    for piece in buf.chunks(chunk) {
+        dec.feed(piece).expect("within the buffer limit");
+        while let Some(f) = dec.next_frame().expect("valid data") {
+            black_box(&f);
+            frames += 1;
+        }
+    }
+    dec.finish().expect("clean end");
+    frames
+}
+
+fn save(name: &str, buf: &[u8]) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-data");
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(format!("{dir}/{name}.msgpack"), buf);
+}
+
+fn group(c: &mut Criterion, name: &str, buf: &[u8], chunks: &[usize]) {
+    let counts = whole(buf);
+    let tops = counts.1;
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(buf.len() as u64));
+    g.sample_size(10);
+    g.bench_function("whole_buffer_tokenize", |b| {
+        b.iter(|| assert_eq!(whole(black_box(buf)), counts))
+    });
+    if !msgskim_bench_peers::msgpackc_available() {
+        eprintln!(
+            "msgpack-c peer not built: {:?}",
+            msgskim_bench_peers::missing()
+        );
+    }
+    for &chunk in chunks {
+        g.bench_with_input(
+            BenchmarkId::new("stream_tokens", chunk),
+            &chunk,
+            |b, &ch| b.iter(|| assert_eq!(stream_tokens(black_box(buf), ch), counts)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("stream_frames", chunk),
+            &chunk,
+            |b, &ch| b.iter(|| assert_eq!(stream_frames(black_box(buf), ch), tops)),
+        );
+        if msgskim_bench_peers::msgpackc_available() {
+            g.bench_with_input(
+                BenchmarkId::new("msgpackc_unpacker", chunk),
+                &chunk,
+                |b, &ch| {
+                    b.iter(|| {
+                        let n = msgskim_bench_peers::msgpackc_unpack_chunks(black_box(buf), ch);
+                        assert_eq!(n, Some(Ok(tops)))
+                    })
+                },
+            );
+        }
+    }
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let listing = listing_of_size(1, 16 << 20);
+    save("stream-listing", &listing);
+    group(c, "stream/listing_16MB", &listing, &[65_536, 4096, 64]);
+    let msgs = messages(1, 2000);
+    save("stream-messages", &msgs);
+    group(c, "stream/messages", &msgs, &[65_536, 4096, 64]);
+    // One byte at a time, on two sizes: the same throughput on both means time linear in the
+    // input.
+    for (mb, name) in [
+        (1usize, "stream_1B/listing_1MB"),
+        (4, "stream_1B/listing_4MB"),
+    ] {
+        let small = &listing[..cut_at_value(&listing, mb << 20)];
+        if mb == 1 {
+            save("stream-listing-1MB", small);
+        }
+        group(c, name, small, &[1]);
+    }
+}
+
+/// The end of the last whole top-level value at or before `max` bytes (at least one value).
+fn cut_at_value(buf: &[u8], max: usize) -> usize {
+    let mut pos = 0;
+    while pos < buf.len() {
+        let end = msgskim::skip_value(buf, pos).expect("valid data");
+        if end > max && pos > 0 {
+            break;
+        }
+        pos = end;
+    }
+    pos
+}
+
+criterion_group!(stream_benches, benches);
+criterion_main!(stream_benches);
