@@ -39,7 +39,12 @@ fn from_rmpv(v: &Value) -> V {
         Value::Binary(b) => V::Bin(b.clone()),
         Value::Ext(ty, d) => V::Ext(*ty, d.clone()),
         Value::Array(items) => V::Array(items.iter().map(from_rmpv).collect()),
-        Value::Map(pairs) => V::Map(pairs.iter().map(|(k, v)| (from_rmpv(k), from_rmpv(v))).collect()),
+        Value::Map(pairs) => V::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (from_rmpv(k), from_rmpv(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -111,8 +116,14 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(with_ts.values.len(), ours.values.len());
     if with_ts.error != ours.error {
         // A bad timestamp in the value where the structural run failed, before its error.
-        let (e, s) = (with_ts.error.expect("an error"), ours.error.expect("an error"));
-        assert!(matches!(e.kind(), ErrorKind::InvalidTimestamp(_)), "{e:?} vs {s:?}");
+        let (e, s) = (
+            with_ts.error.expect("an error"),
+            ours.error.expect("an error"),
+        );
+        assert!(
+            matches!(e.kind(), ErrorKind::InvalidTimestamp(_)),
+            "{e:?} vs {s:?}"
+        );
         assert!(e.offset() < s.offset());
     }
 });

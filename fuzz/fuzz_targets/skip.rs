@@ -42,7 +42,11 @@ fuzz_target!(|input: &[u8]| {
             .iter()
             .find(|&&(_, d)| d <= depth)
             .map(|&(p, _)| p)
-            .or(if end_err.is_none() { Some(input.len()) } else { None });
+            .or(if end_err.is_none() {
+                Some(input.len())
+            } else {
+                None
+            });
         match (got, end, end_err) {
             (Ok(e), Some(want), _) => assert_eq!(e, want, "skip from {pos}"),
             (Err(se), Some(want), _) => {
@@ -76,7 +80,13 @@ fuzz_target!(|input: &[u8]| {
         }
     }
     // From any offset at all: an answer, never a panic, never past the end.
-    for pos in [0, input.len() / 2, input.len().saturating_sub(1), input.len(), input.len() + 1] {
+    for pos in [
+        0,
+        input.len() / 2,
+        input.len().saturating_sub(1),
+        input.len(),
+        input.len() + 1,
+    ] {
         if let Ok(e) = skip_value(input, pos) {
             assert!(e > pos && e <= input.len());
         }

@@ -29,9 +29,7 @@ fn limits_from(cfg: u8) -> Limits {
 fn same_token(limited: &Token<'_>, full: &Token<'_>) -> bool {
     match (limited, full) {
         // The structural run leaves timestamps as exts.
-        (Token::Timestamp(ts), Token::Ext(e)) => {
-            e.timestamp() == Some(Ok(*ts))
-        }
+        (Token::Timestamp(ts), Token::Ext(e)) => e.timestamp() == Some(Ok(*ts)),
         (Token::F32(a), Token::F32(b)) => a.to_bits() == b.to_bits(),
         (Token::F64(a), Token::F64(b)) => a.to_bits() == b.to_bits(),
         _ => limited == full,
@@ -138,7 +136,10 @@ fuzz_target!(|data: &[u8]| {
                     other => panic!("unexpected error kind {other:?}"),
                 }
                 // Structural errors are the same with or without limits.
-                if matches!(e.kind(), ErrorKind::ReservedByte | ErrorKind::Truncated { .. }) {
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ReservedByte | ErrorKind::Truncated { .. }
+                ) {
                     assert_eq!(full.get(i), Some(&Err(e)));
                 }
                 // Fused after an error.

@@ -12,7 +12,7 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use msgskim::write::{IntMode, SliceSink, Sink, Writer};
+use msgskim::write::{IntMode, Sink, SliceSink, Writer};
 use msgskim::{ErrorKind, Limits, Timestamp, Token, Tokenizer};
 use msgskim_fuzz::{scalar, V};
 
@@ -42,7 +42,18 @@ enum Op {
 
 /// Integers near every format boundary, and anything else.
 fn interesting_u64(u: &mut Unstructured<'_>) -> Result<u64> {
-    const EDGES: [u64; 10] = [0, 127, 128, 255, 256, 65_535, 65_536, u32::MAX as u64, 1 << 32, u64::MAX];
+    const EDGES: [u64; 10] = [
+        0,
+        127,
+        128,
+        255,
+        256,
+        65_535,
+        65_536,
+        u32::MAX as u64,
+        1 << 32,
+        u64::MAX,
+    ];
     Ok(match u.int_in_range(0..=3)? {
         0 => EDGES[u.choose_index(EDGES.len())?],
         1 => EDGES[u.choose_index(EDGES.len())?].wrapping_add(u.int_in_range(0..=2)?),
@@ -87,7 +98,12 @@ fn payload(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
 }
 
 /// One value: its ops in write order, with `budget` bounding the total number of ops.
-fn value(u: &mut Unstructured<'_>, depth: usize, budget: &mut usize, ops: &mut Vec<Op>) -> Result<()> {
+fn value(
+    u: &mut Unstructured<'_>,
+    depth: usize,
+    budget: &mut usize,
+    ops: &mut Vec<Op>,
+) -> Result<()> {
     if *budget == 0 {
         ops.push(Op::Nil);
         return Ok(());
@@ -264,7 +280,11 @@ fn run(data: &[u8]) -> Result<()> {
             }
         }
         if let Op::Ts(t) = op {
-            assert_eq!(bytes.len(), timestamp_len(t), "timestamp {t:?} not in its smallest form");
+            assert_eq!(
+                bytes.len(),
+                timestamp_len(t),
+                "timestamp {t:?} not in its smallest form"
+            );
         }
         op_ends.push(w.get_ref().len());
     }
@@ -277,7 +297,10 @@ fn run(data: &[u8]) -> Result<()> {
     };
     let mut tok = Tokenizer::with_limits(&out, limits);
     for (i, op) in ops.iter().enumerate() {
-        let t = tok.next_token().expect("written bytes read back").expect("a token per op");
+        let t = tok
+            .next_token()
+            .expect("written bytes read back")
+            .expect("a token per op");
         let got = match t {
             Token::Array(n) => Tok::Array(n),
             Token::Map(n) => Tok::Map(n),

@@ -178,13 +178,36 @@ pub fn with_timestamps(v: &V) -> Option<V> {
     })
 }
 
+/// The same value with every well-formed type -1 ext turned into a timestamp and malformed
+/// ones left as exts: what `RawValue::token` gives.
+pub fn timestamps_where_valid(v: &V) -> V {
+    match v {
+        V::Ext(-1, d) => match msgskim::Timestamp::from_ext_data(d) {
+            Ok(ts) => V::Ts(ts.seconds(), ts.nanoseconds()),
+            Err(_) => v.clone(),
+        },
+        V::Array(items) => V::Array(items.iter().map(timestamps_where_valid).collect()),
+        V::Map(pairs) => V::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (timestamps_where_valid(k), timestamps_where_valid(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// Splits `len` bytes into chunks whose sizes come from `sizes` (cycled; 0 counts as 1).
 pub fn chunk_ends(len: usize, sizes: &[u8]) -> Vec<usize> {
     let mut ends = Vec::new();
     let mut at = 0;
     let mut i = 0;
     while at < len {
-        let s = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(1).max(1) as usize;
+        let s = sizes
+            .get(i % sizes.len().max(1))
+            .copied()
+            .unwrap_or(1)
+            .max(1) as usize;
         at = (at + s).min(len);
         ends.push(at);
         i += 1;

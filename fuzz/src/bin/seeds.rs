@@ -12,7 +12,14 @@ use std::path::PathBuf;
 use msgskim::gen;
 use msgskim::write::Writer;
 
-const TARGETS: &[&str] = &["tokenizer", "skip", "validate", "writer_roundtrip", "rmpv_diff"];
+const TARGETS: &[&str] = &[
+    "tokenizer",
+    "skip",
+    "validate",
+    "writer_roundtrip",
+    "rmpv_diff",
+    "raw_value",
+];
 
 /// Targets whose first input byte picks options rather than being msgpack.
 const CONFIG_BYTE: &[(&str, &[u8])] = &[("tokenizer", &[0x00, 0x22, 0x30, 0x3d])];
@@ -22,7 +29,10 @@ const CONFIG_BYTE: &[(&str, &[u8])] = &[("tokenizer", &[0x00, 0x22, 0x30, 0x3d])
 const MAX_SEED: usize = 8 * 1024;
 
 fn conformance() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/msgpack-test-suite.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/conformance/msgpack-test-suite.json"
+    );
     let Ok(text) = fs::read_to_string(path) else {
         eprintln!("seeds: no conformance suite at {path}; generated seeds only");
         return Vec::new();
@@ -52,7 +62,11 @@ fn conformance() -> Vec<Vec<u8>> {
 fn generated() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for seed in 1..4 {
-        out.push(gen::listing(gen::ListingConfig { seed, entries: 3, page_size: 2 }));
+        out.push(gen::listing(gen::ListingConfig {
+            seed,
+            entries: 3,
+            page_size: 2,
+        }));
     }
     for seed in 1..40 {
         let m = gen::messages(seed, 1);
@@ -63,7 +77,11 @@ fn generated() -> Vec<Vec<u8>> {
     let nums = gen::numeric(1, 1);
     out.push(nums[..nums.len().min(MAX_SEED)].to_vec());
     // Every truncation family: a listing page cut at a few points.
-    let page = gen::listing(gen::ListingConfig { seed: 9, entries: 4, page_size: 4 });
+    let page = gen::listing(gen::ListingConfig {
+        seed: 9,
+        entries: 4,
+        page_size: 4,
+    });
     for cut in [1, 7, page.len() / 3, page.len() / 2, page.len() - 1] {
         out.push(page[..cut].to_vec());
     }
@@ -80,7 +98,9 @@ fn hostile() -> Vec<Vec<u8>> {
         vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0],
         // Timestamps: bad nanoseconds (64- and 96-bit), bad lengths.
         vec![0xd7, 0xff, 0xff, 0xff, 0xff, 0xfc, 0x00, 0x00, 0x00, 0x00],
-        vec![0xc7, 0x0c, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0, 0, 0, 0, 0, 0, 0, 0],
+        vec![
+            0xc7, 0x0c, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
         vec![0xd5, 0xff, 0x00, 0x00],
         vec![0xc7, 0x05, 0xff, 0, 0, 0, 0, 0],
         // A map with a key and no value; the reserved byte; invalid UTF-8.
