@@ -4,7 +4,7 @@ use arrayvec::ArrayVec;
 
 use crate::error::{Error, ErrorKind};
 use crate::head::{decode_head, Head, HeadError};
-use crate::marker::Family;
+use crate::marker::{Family, LEAD};
 use crate::token::{Ext, Str, Token};
 
 /// The most levels of nesting any reader can track (the capacity of its fixed depth stack).
@@ -264,6 +264,20 @@ impl State {
         let pos = self.pos;
         #[cfg(test)]
         self.count_head(buf, pos);
+        // Fast path for the shape that dominates listings and most documents: a fixstr, whose
+        // whole header is its lead byte and whose length is the table's inline value. It costs
+        // token-dense numeric data a few instructions per token (see perf-notes.md).
+        if let Some(&b) = buf.get(pos) {
+            let lead = &LEAD[b as usize];
+            if matches!(lead.family, Family::FixStr) && self.str_cap >= 31 {
+                let start = pos + 1;
+                if let Some(p) = buf.get(start..start + lead.imm as usize) {
+                    self.pos = start + p.len();
+                    self.value_done();
+                    return Ok(Some(Token::Str(Str::new(p))));
+                }
+            }
+        }
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
             Err(e) => return self.no_head(e, pos, buf.len()),
