@@ -197,14 +197,43 @@ fn path_fits(path: &Path, addr: &[Hop<'_>]) -> bool {
     path.steps().len() == addr.len() && path.steps().iter().zip(addr).all(|(s, h)| step_fits(s, h))
 }
 
+/// A key step takes the first entry with its key: is the entry at `addr`'s last hop a later
+/// duplicate of an earlier key of the same map (as far as `step` is concerned)?
+fn shadowed(step: &Step, pairs: &[(Value, Value)], at: usize) -> bool {
+    let fits = |k: &Value| step_fits(step, &Hop::Entry(k));
+    match step {
+        Step::Key(_) | Step::IntKey(_) => pairs[..at].iter().any(|(k, _)| fits(k)),
+        _ => false,
+    }
+}
+
 fn reference<'v>(
     v: &'v Value,
     addr: &mut Vec<Hop<'v>>,
     paths: &[Path],
     out: &mut Vec<(usize, &'v Value)>,
 ) {
+    reference_in(v, addr, &mut Vec::new(), paths, out)
+}
+
+/// The entries of the map a hop went through, and the position of the entry taken.
+type MapHop<'v> = Option<(&'v [(Value, Value)], usize)>;
+
+/// `maps[i]` is the map and entry index of `addr[i]` when that hop is a map entry.
+fn reference_in<'v>(
+    v: &'v Value,
+    addr: &mut Vec<Hop<'v>>,
+    maps: &mut Vec<MapHop<'v>>,
+    paths: &[Path],
+    out: &mut Vec<(usize, &'v Value)>,
+) {
     for (i, p) in paths.iter().enumerate() {
-        if path_fits(p, addr) {
+        let first = p
+            .steps()
+            .iter()
+            .zip(maps.iter())
+            .all(|(s, m)| m.map_or(true, |(pairs, at)| !shadowed(s, pairs, at)));
+        if path_fits(p, addr) && first {
             out.push((i, v));
         }
     }
@@ -215,14 +244,18 @@ fn reference<'v>(
                     i,
                     len: items.len(),
                 });
-                reference(it, addr, paths, out);
+                maps.push(None);
+                reference_in(it, addr, maps, paths, out);
+                maps.pop();
                 addr.pop();
             }
         }
         Value::Map(pairs) => {
-            for (k, it) in pairs {
+            for (at, (k, it)) in pairs.iter().enumerate() {
                 addr.push(Hop::Entry(k));
-                reference(it, addr, paths, out);
+                maps.push(Some((pairs, at)));
+                reference_in(it, addr, maps, paths, out);
+                maps.pop();
                 addr.pop();
             }
         }
@@ -306,6 +339,12 @@ fn differential_rows() {
             .rows(&doc)
             .map(|r| r.unwrap().map(|m| m.map(|m| decode_one(m.as_bytes()))))
             .collect();
+        let mut again = Vec::new();
+        rows.for_each(&doc, |r| {
+            again.push(r.map(|m| m.map(|m| decode_one(m.as_bytes()))))
+        })
+        .unwrap();
+        assert_eq!(got, again);
         let mut row_values = Vec::new();
         for t in &tops {
             reference(
@@ -519,6 +558,29 @@ fn random_corruption_never_panics() {
         }
         let cut = rng.below(d.len() as u64 + 1) as usize;
         let d = &d[..cut];
+        // The iterator and the callback walk agree, up to and including the error.
+        let mut it_matches = Vec::new();
+        let mut it_err = None;
+        for m in q.matches(d) {
+            match m {
+                Ok(m) => it_matches.push(m),
+                Err(e) => it_err = Some(e),
+            }
+        }
+        let mut cb_matches = Vec::new();
+        let cb_err = q.for_each(d, |m| cb_matches.push(m)).err();
+        assert_eq!((&it_matches, it_err), (&cb_matches, cb_err));
+        let mut it_rows = Vec::new();
+        let mut it_row_err = None;
+        for r in rows.rows(d) {
+            match r {
+                Ok(r) => it_rows.push(r),
+                Err(e) => it_row_err = Some(e),
+            }
+        }
+        let mut cb_rows = Vec::new();
+        let cb_row_err = rows.for_each(d, |r| cb_rows.push(r)).err();
+        assert_eq!((&it_rows, it_row_err), (&cb_rows, cb_row_err));
         let a: Result<Vec<_>, _> = q.matches(d).collect();
         let b: Result<Vec<_>, _> = rows.rows(d).collect();
         errors += usize::from(a.is_err()) + usize::from(b.is_err());

@@ -28,6 +28,8 @@ struct Frame {
     /// The array's length (unused for maps).
     len: u32,
     is_map: bool,
+    /// The key literals seen so far in this map.
+    seen: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -68,9 +70,10 @@ fn truncated(pos: usize, end: usize, len: usize) -> Error {
     Error::new(pos as u64, ErrorKind::Truncated { needed: end - len })
 }
 
-/// Reads the map key at `pos`: the state of its value, and the offset past the key.
+/// Reads the map key at `pos`: the state of its value, the bit of the key literal it matched
+/// (0 for none) and the offset past the key.
 #[inline(always)]
-fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, usize), Error> {
+fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Error> {
     let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
     let start = pos + h.len;
     match h.family() {
@@ -79,12 +82,150 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, usize), Error> {
             let Some(key) = buf.get(start..end) else {
                 return Err(truncated(pos, end, buf.len()));
             };
-            Ok((st.key_target(key), end))
+            let (t, bit) = st.key_target(key);
+            Ok((t, bit, end))
         }
-        Family::PosFixInt | Family::UInt => Ok((st.int_target(i128::from(h.value())), start)),
-        Family::NegFixInt | Family::Int => Ok((st.int_target(i128::from(h.int())), start)),
-        _ => Ok((st.other_key, skip_value(buf, pos)?)),
+        Family::PosFixInt | Family::UInt => {
+            let (t, bit) = st.int_target(i128::from(h.value()));
+            Ok((t, bit, start))
+        }
+        Family::NegFixInt | Family::Int => {
+            let (t, bit) = st.int_target(i128::from(h.int()));
+            Ok((t, bit, start))
+        }
+        _ => Ok((st.other_key, 0, skip_value(buf, pos)?)),
     }
+}
+
+/// Skips `n` consecutive values from `pos` with the skip layer.
+#[inline]
+fn skip_many(buf: &[u8], mut pos: usize, n: u64) -> Result<usize, Error> {
+    for _ in 0..n {
+        pos = skip_value(buf, pos)?;
+    }
+    Ok(pos)
+}
+
+/// A key literal of `st` was seen twice in one map: the second entry only gets the wildcard
+/// state. Returns the state of the value.
+#[inline(always)]
+fn first_only(st: &State, seen: &mut u64, t: u32, bit: u64) -> u32 {
+    if *seen & bit != 0 {
+        st.other_key
+    } else {
+        *seen |= bit;
+        t
+    }
+}
+
+/// True when nothing more in the map can match: every key literal was seen and there is no
+/// wildcard.
+#[inline(always)]
+fn map_done(st: &State, seen: u64) -> bool {
+    seen == st.all_keys && st.other_key == DEAD
+}
+
+/// True when no element from `i` on can match (only front indexes, all passed).
+#[inline(always)]
+fn array_done(st: &State, i: u32) -> bool {
+    u64::from(i) >= st.dead_from
+}
+
+/// Evaluates every top-level value of `buf`, calling `f` with each event: the recursive
+/// twin of [`Machine`] (the recursion is at most [`MAX_PATH_STEPS`] deep: it follows the
+/// automaton, not the document).
+pub(crate) fn walk<F: FnMut(Event)>(dfa: &Dfa, buf: &[u8], f: &mut F) -> Result<(), Error> {
+    let mut pos = 0;
+    while pos < buf.len() {
+        pos = walk_value(dfa, buf, ROOT, pos, f)?;
+    }
+    Ok(())
+}
+
+/// A child value under state `t`: values that are matched whole or skipped (the common case)
+/// are handled here without a recursive call.
+#[inline(always)]
+fn walk_child<F: FnMut(Event)>(
+    dfa: &Dfa,
+    buf: &[u8],
+    t: u32,
+    pos: usize,
+    f: &mut F,
+) -> Result<usize, Error> {
+    let ts = &dfa.states[t as usize];
+    if ts.is_leaf() {
+        let end = skip_value(buf, pos)?;
+        for &path in ts.terminals.iter() {
+            f(Event::Match {
+                path,
+                start: pos,
+                end,
+            });
+        }
+        Ok(end)
+    } else {
+        walk_value(dfa, buf, t, pos, f)
+    }
+}
+
+fn walk_value<F: FnMut(Event)>(
+    dfa: &Dfa,
+    buf: &[u8],
+    state: u32,
+    pos: usize,
+    f: &mut F,
+) -> Result<usize, Error> {
+    let st = &dfa.states[state as usize];
+    if st.row {
+        f(Event::RowStart(pos));
+    }
+    if !st.terminals.is_empty() {
+        let end = skip_value(buf, pos)?;
+        for &path in st.terminals.iter() {
+            f(Event::Match {
+                path,
+                start: pos,
+                end,
+            });
+        }
+        if st.is_leaf() {
+            return Ok(end);
+        }
+    }
+    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    let mut p = pos + h.len;
+    match h.family() {
+        Family::FixMap | Family::Map if st.wants_map => {
+            let mut left = h.value();
+            let mut seen = 0u64;
+            while left > 0 {
+                if map_done(st, seen) {
+                    p = skip_many(buf, p, 2 * left)?;
+                    break;
+                }
+                left -= 1;
+                let (t, bit, next) = read_key(st, buf, p)?;
+                let t = first_only(st, &mut seen, t, bit);
+                p = walk_child(dfa, buf, t, next, f)?;
+            }
+        }
+        Family::FixArray | Family::Array if st.wants_array => {
+            let len = h.value() as u32;
+            for i in 0..len {
+                if array_done(st, i) {
+                    p = skip_many(buf, p, u64::from(len - i))?;
+                    break;
+                }
+                let t = st.elem_target(i, len);
+                p = walk_child(dfa, buf, t, p, f)?;
+            }
+        }
+        _ => p = skip_value(buf, pos)?,
+    }
+    if st.row {
+        f(Event::RowEnd);
+    }
+    Ok(p)
 }
 
 /// The evaluation state: plain data, no allocation (the stack is bounded by the longest path).
@@ -138,9 +279,15 @@ impl Machine {
                     let mut target = DEAD;
                     if top.is_map {
                         while top.left > 0 {
+                            if map_done(st, top.seen) {
+                                self.pos = skip_many(buf, self.pos, 2 * u64::from(top.left))?;
+                                top.left = 0;
+                                break;
+                            }
                             top.left -= 1;
-                            let (t, next) = read_key(st, buf, self.pos)?;
+                            let (t, bit, next) = read_key(st, buf, self.pos)?;
                             self.pos = next;
+                            let t = first_only(st, &mut top.seen, t, bit);
                             if t != DEAD {
                                 target = t;
                                 break;
@@ -150,6 +297,11 @@ impl Machine {
                     } else {
                         while top.left > 0 {
                             let i = top.len - top.left;
+                            if array_done(st, i) {
+                                self.pos = skip_many(buf, self.pos, u64::from(top.left))?;
+                                top.left = 0;
+                                break;
+                            }
                             top.left -= 1;
                             let t = st.elem_target(i, top.len);
                             if t != DEAD {
@@ -248,6 +400,7 @@ impl Machine {
                             left: count,
                             len: count,
                             is_map,
+                            seen: 0,
                         })
                         .is_err()
                     {

@@ -47,7 +47,9 @@
 //! - A key step matches str keys byte for byte (no UTF-8 check, no normalisation); an integer
 //!   key step matches unsigned and signed integer keys of equal value. `.*` matches the value
 //!   of every entry, whatever the type of its key.
-//! - When a map holds the same key twice, both entries match.
+//! - When a map holds the same key twice, a key step takes the first entry (`.*` takes
+//!   both). This lets the evaluator skip the rest of a map in one go once every key it looks
+//!   for has been seen.
 //! - A value matched by several paths is reported once per path, in the order of the paths;
 //!   a value is reported before any value inside it.
 //! - Malformed input stops the evaluation with an [`Error`] carrying the byte offset. Only the
@@ -251,13 +253,11 @@ impl Query {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn for_each<'a>(&self, buf: &'a [u8], mut f: impl FnMut(Match<'a>)) -> Result<(), Error> {
-        let mut m = Machine::new();
-        while let Some(ev) = m.next_event(&self.dfa, buf)? {
+        eval::walk(&self.dfa, buf, &mut |ev| {
             if let Event::Match { path, start, end } = ev {
                 f(Match::new(path, buf, start, end));
             }
-        }
-        Ok(())
+        })
     }
 
     /// The first match in `buf`, if any; the evaluation stops there.
@@ -500,6 +500,46 @@ impl<const N: usize> Rows<N> {
             buf,
             machine: Machine::new(),
         }
+    }
+}
+
+impl<const N: usize> Rows<N> {
+    /// Calls `f` with every row in `buf`, in document order (faster than [`Rows::rows`]).
+    ///
+    /// # Errors
+    ///
+    /// The first error met in the parts of `buf` that had to be read; `f` has seen every
+    /// complete row before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::query::Rows;
+    /// // [{"a": 1, "b": 2}, {"a": 3}]
+    /// let buf = b"\x92\x82\xa1a\x01\xa1b\x02\x81\xa1a\x03";
+    /// let rows = Rows::new("[*]", [".a", ".b"])?;
+    /// let mut sum = 0;
+    /// rows.for_each(buf, |[a, b]| {
+    ///     sum += a.and_then(|v| v.as_i64()).unwrap_or(0) * 10 + b.and_then(|v| v.as_i64()).unwrap_or(0)
+    /// })?;
+    /// assert_eq!(sum, 12 + 30);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn for_each<'a>(
+        &self,
+        buf: &'a [u8],
+        mut f: impl FnMut([Option<RawValue<'a>>; N]),
+    ) -> Result<(), Error> {
+        let mut row = [None; N];
+        eval::walk(&self.dfa, buf, &mut |ev| match ev {
+            Event::Match { path, start, end } => {
+                if let Some(slot @ None) = row.get_mut(path as usize) {
+                    *slot = Some(raw(buf, start, end));
+                }
+            }
+            Event::RowStart(_) => row = [None; N],
+            Event::RowEnd => f(row),
+        })
     }
 }
 

@@ -23,6 +23,9 @@ pub(crate) const DEAD: u32 = 0;
 /// The longest path a query accepts, in steps. It bounds the evaluator's fixed-size stack.
 pub const MAX_PATH_STEPS: usize = 64;
 
+/// Distinct key literals one map level of a query may name (one bit each in a `u64`).
+pub const MAX_KEYS_PER_LEVEL: usize = 64;
+
 /// Compiled states above this count are refused (pathological mixes of many indexes).
 const MAX_STATES: usize = 1 << 16;
 
@@ -35,8 +38,13 @@ pub(crate) struct State {
     pub keys: Box<[(Box<[u8]>, u32)]>,
     /// Integer keys with their own transition.
     pub ints: Box<[(i128, u32)]>,
-    /// Where any other key leads (`.*`), or [`DEAD`].
+    /// Where any other key leads (`.*`), or [`DEAD`]; also where a key leads the second time
+    /// it is seen in the same map (a key step takes the first entry with its key).
     pub other_key: u32,
+    /// One bit per key literal (`keys` first, then `ints`): all the literals a map can still
+    /// offer. When every one has been seen and `other_key` is dead, the rest of the map is
+    /// skipped in one go.
+    pub all_keys: u64,
     /// Index literals `>= 0`, ascending.
     pub front: Box<[u64]>,
     /// Index literals `< 0`, as distances from the end (`-1` is 1), ascending.
@@ -45,6 +53,9 @@ pub(crate) struct State {
     /// `front` of the element's index (0 if none) and `b` likewise for `back`. `elem[0]` is
     /// where any element leads (`[*]`).
     pub elem: Box<[u32]>,
+    /// Array elements from this index on all lead to [`DEAD`] (`u64::MAX` when there is no
+    /// such index: a wildcard or an index from the end).
+    pub dead_from: u64,
     /// A map under this state has to be entered.
     pub wants_map: bool,
     /// An array under this state has to be entered.
@@ -54,26 +65,28 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The state of the value of a map entry whose key is the str `key`.
+    /// The state of the value of a map entry whose key is the str `key`, and the bit of the
+    /// literal that matched (0 for none).
     #[inline]
-    pub fn key_target(&self, key: &[u8]) -> u32 {
-        for (k, t) in self.keys.iter() {
-            if **k == *key {
-                return *t;
+    pub fn key_target(&self, key: &[u8]) -> (u32, u64) {
+        for (i, (k, t)) in self.keys.iter().enumerate() {
+            if eq_short(k, key) {
+                return (*t, 1 << i);
             }
         }
-        self.other_key
+        (self.other_key, 0)
     }
 
-    /// The state of the value of a map entry whose key is the integer `key`.
+    /// The state of the value of a map entry whose key is the integer `key`, and the bit of
+    /// the literal that matched (0 for none).
     #[inline]
-    pub fn int_target(&self, key: i128) -> u32 {
-        for &(k, t) in self.ints.iter() {
+    pub fn int_target(&self, key: i128) -> (u32, u64) {
+        for (i, &(k, t)) in self.ints.iter().enumerate() {
             if k == key {
-                return t;
+                return (t, 1 << (self.keys.len() + i));
             }
         }
-        self.other_key
+        (self.other_key, 0)
     }
 
     /// The state of element `i` of an array of `len` elements.
@@ -100,6 +113,20 @@ impl State {
     #[inline]
     pub fn is_leaf(&self) -> bool {
         !self.wants_map && !self.wants_array && !self.row
+    }
+}
+
+/// Byte equality tuned for map keys, which are mostly a few bytes long: lengths first, then a
+/// plain loop for short keys (no call into `memcmp`).
+#[inline(always)]
+fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
     }
 }
 
@@ -196,6 +223,22 @@ impl Builder<'_> {
             ints.push((n, self.intern(to)?));
         }
         st.other_key = self.intern(any_value)?;
+        let literals = keys.len() + ints.len();
+        if literals > MAX_KEYS_PER_LEVEL {
+            return Err(Error::new(
+                0,
+                ErrorKind::InvalidPath {
+                    path: 0,
+                    column: 1,
+                    reason: "more than 64 distinct keys at one level of the query",
+                },
+            ));
+        }
+        st.all_keys = if literals == 64 {
+            u64::MAX
+        } else {
+            (1u64 << literals) - 1
+        };
         st.wants_map = !keys.is_empty() || !ints.is_empty() || st.other_key != DEAD;
         st.keys = keys.into();
         st.ints = ints.into();
@@ -235,6 +278,11 @@ impl Builder<'_> {
             }
         }
         st.wants_array = elem.iter().any(|&t| t != DEAD);
+        st.dead_from = if elem[0] == DEAD && back.is_empty() {
+            front.last().map_or(0, |&m| m.saturating_add(1))
+        } else {
+            u64::MAX
+        };
         st.front = front.into();
         st.back = back.into();
         st.elem = elem.into();
@@ -292,15 +340,16 @@ mod tests {
         let root = &d.states[ROOT as usize];
         assert!(root.wants_map && !root.wants_array);
         assert_eq!(root.keys.len(), 2);
-        let entries = root.key_target(b"Entries");
-        let flags = root.key_target(b"Flags");
+        let entries = root.key_target(b"Entries").0;
+        let flags = root.key_target(b"Flags").0;
         assert_eq!(&*d.states[flags as usize].terminals, &[2]);
-        assert_eq!(root.key_target(b"UUID"), DEAD);
+        assert_eq!(root.key_target(b"UUID"), (DEAD, 0));
         let entry = d.states[entries as usize].elem_target(5, 10);
         let e = &d.states[entry as usize];
-        assert_eq!(&*d.states[e.key_target(b"n") as usize].terminals, &[0]);
-        assert_eq!(&*d.states[e.key_target(b"s") as usize].terminals, &[1]);
-        assert_eq!(e.key_target(b"cs"), DEAD);
+        assert_eq!(&*d.states[e.key_target(b"n").0 as usize].terminals, &[0]);
+        assert_eq!(&*d.states[e.key_target(b"s").0 as usize].terminals, &[1]);
+        assert_eq!(e.key_target(b"cs"), (DEAD, 0));
+        assert_eq!(e.all_keys, 0b11);
         // dead, root, Entries, entry, n, s, Flags
         assert_eq!(d.states.len(), 7);
     }
@@ -309,9 +358,9 @@ mod tests {
     fn wildcards_merge_into_literals() {
         let d = dfa(&[".a.x", ".*.y", "[0]", "[-1]", "[*].z"]);
         let root = &d.states[ROOT as usize];
-        let a = &d.states[root.key_target(b"a") as usize];
+        let a = &d.states[root.key_target(b"a").0 as usize];
         assert_eq!(a.keys.len(), 2, "both .x and .y apply under key a");
-        let b = &d.states[root.key_target(b"b") as usize];
+        let b = &d.states[root.key_target(b"b").0 as usize];
         assert_eq!(b.keys.len(), 1);
         // One element: both [0] and [-1] match it, and [*].z applies too.
         let only = &d.states[root.elem_target(0, 1) as usize];
