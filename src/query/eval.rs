@@ -7,6 +7,7 @@ use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
 use crate::head::{decode_head, HeadError};
 use crate::marker::Family;
+use crate::scan::{self, Checks};
 use crate::skip::skip_value;
 
 /// What the evaluator reports, in document order.
@@ -97,9 +98,19 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Err
     }
 }
 
-/// Skips `n` consecutive values from `pos` with the skip layer.
+/// Skips `n` consecutive values from `pos` with the skip layer's kernel, in one run of its
+/// loop; when the kernel has a doubt, value by value with [`skip_value`] for the exact error.
 #[inline]
-fn skip_many(buf: &[u8], mut pos: usize, n: u64) -> Result<usize, Error> {
+fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
+    match scan::skip::<false>(buf, pos, n, Checks::default()) {
+        Ok(end) => Ok(end),
+        Err(_) => skip_each(buf, pos, n),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn skip_each(buf: &[u8], mut pos: usize, n: u64) -> Result<usize, Error> {
     for _ in 0..n {
         pos = skip_value(buf, pos)?;
     }
