@@ -471,6 +471,13 @@ impl Utf8Pieces {
                 self.len += 1;
                 piece = rest;
                 at += 1;
+                // A byte that cannot continue the character makes it invalid now, not when
+                // the rest of its width arrives (which may be never).
+                if let Err(e) = core::str::from_utf8(&self.carry[..self.len]) {
+                    if e.error_len().is_some() {
+                        return Err(self.at);
+                    }
+                }
             }
             if core::str::from_utf8(&self.carry[..width]).is_err() {
                 return Err(self.at);

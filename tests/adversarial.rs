@@ -458,3 +458,83 @@ fn invalid_utf8_under_to_str_and_check_utf8() {
         );
     }
 }
+
+#[test]
+fn million_deep_values_through_the_stream_decoder() {
+    use msgskim::{Event, StreamDecoder};
+    for b in [deep_arrays(DEEP, &[0xc0]), deep_maps(DEEP, &[0xc0])] {
+        let per_level = if b[0] == 0x91 { 1 } else { 2 };
+        // Tokens: the depth limit, at the container that would open too deep, whatever the
+        // chunking.
+        for chunk in [b.len(), 4096, 7] {
+            let mut dec = StreamDecoder::new();
+            let mut tokens = 0;
+            let err = 'feed: {
+                for c in b.chunks(chunk) {
+                    dec.feed(c).unwrap();
+                    loop {
+                        match dec.next_token() {
+                            Ok(Some(Event::Token(_))) => tokens += 1,
+                            Ok(Some(other)) => panic!("{other:?}"),
+                            Ok(None) => break,
+                            Err(e) => break 'feed e,
+                        }
+                    }
+                }
+                panic!("no error at a million levels");
+            };
+            let limit = Limits::DEFAULT_MAX_DEPTH;
+            assert_eq!(err.kind(), ErrorKind::DepthLimit { limit });
+            assert_eq!(err.offset(), (per_level * limit) as u64);
+            assert_eq!(tokens, per_level * limit);
+        }
+        // Frames: the same limit applies to whole values.
+        let mut dec = StreamDecoder::new();
+        dec.feed(&b).unwrap();
+        match dec.next_frame() {
+            Err(e) => {
+                assert_eq!(
+                    e.kind(),
+                    ErrorKind::DepthLimit {
+                        limit: Limits::DEFAULT_MAX_DEPTH
+                    }
+                );
+                assert_eq!(e.offset(), (per_level * Limits::DEFAULT_MAX_DEPTH) as u64);
+            }
+            Ok(f) => panic!(
+                "a frame {} bytes long past the depth limit",
+                f.map_or(0, |f| f.len())
+            ),
+        }
+    }
+}
+
+#[test]
+fn million_deep_values_under_a_query() {
+    use msgskim::query::Query;
+    let arrays = deep_arrays(DEEP, &[0xc0]);
+    let maps = deep_maps(DEEP, &[0xc0]);
+    // Paths stop a few levels down; everything under them is skipped with one counter.
+    let q = Query::many(["[0][0][0]", "[0][*]", "[1]"]).unwrap();
+    let found: Vec<_> = q
+        .matches(&arrays)
+        .map(|m| m.map(|m| (m.path(), m.offset())))
+        .collect();
+    assert_eq!(found, [Ok((1, 2)), Ok((0, 3))]);
+    let q = Query::many([r#"[""][""]"#, ".*.*.*", ".a"]).unwrap();
+    let found: Vec<_> = q
+        .matches(&maps)
+        .map(|m| m.map(|m| (m.path(), m.offset())))
+        .collect();
+    assert_eq!(found, [Ok((0, 4)), Ok((1, 6))]);
+    // Cut short at the bottom: the query reports the truncation at the end of the input.
+    let cut = &arrays[..arrays.len() - 1];
+    let last = q.matches(cut).last().unwrap();
+    assert_eq!(
+        last.map(|m| m.offset()),
+        Err(msgskim::Error::new(
+            cut.len() as u64,
+            ErrorKind::Truncated { needed: 1 }
+        ))
+    );
+}

@@ -226,3 +226,72 @@ fn the_counter_sees_allocations() {
         "collecting into a Vec allocates, and the counter must see it"
     );
 }
+
+#[test]
+fn stream_decoder_buffers_what_arrives_not_what_is_claimed() {
+    use msgskim::{StreamConfig, StreamDecoder};
+    for (name, b) in lying_headers() {
+        for frames in [false, true] {
+            let (r, bytes, largest) = counting(|| {
+                let mut dec = StreamDecoder::new();
+                let mut last = Ok(());
+                // Byte by byte, then all at once: the decoder waits, and says at the end what
+                // is missing.
+                for chunk in b.chunks(1) {
+                    dec.feed(chunk).unwrap();
+                    let r = if frames {
+                        dec.next_frame().map(|_| ())
+                    } else {
+                        loop {
+                            match dec.next_token() {
+                                Ok(Some(_)) => {}
+                                Ok(None) => break Ok(()),
+                                Err(e) => break Err(e),
+                            }
+                        }
+                    };
+                    if r.is_err() {
+                        last = r;
+                        break;
+                    }
+                }
+                last.and_then(|()| dec.finish())
+            });
+            // The buffer grows with the bytes fed (a handful here), never with the claim.
+            assert!(
+                bytes < 64 * 1024 && largest < 16 * 1024,
+                "{name} ({}): {bytes} bytes allocated, largest {largest}",
+                if frames { "frames" } else { "tokens" }
+            );
+            let e = r.expect_err(&name);
+            // Claims past the default limits (100 MiB) are refused at the header; smaller ones
+            // are waited for, and `finish` reports them cut short.
+            let limit = StreamConfig::DEFAULT_MAX_BUFFER as u64;
+            let ok = match e.kind() {
+                ErrorKind::Truncated { .. } => true,
+                ErrorKind::LengthLimit { len, .. } | ErrorKind::ContainerLimit { len, .. } => {
+                    len > limit
+                }
+                ErrorKind::BufferLimit { .. } => true,
+                _ => false,
+            };
+            assert!(ok, "{name}: {e}");
+        }
+    }
+}
+
+#[test]
+fn queries_allocate_nothing_for_lying_lengths() {
+    use msgskim::query::Query;
+    let q = Query::many([".", ".a", "[0]", "[*]", ".*", "[-1].k", "{1}"]).unwrap();
+    for (name, b) in lying_headers() {
+        let (r, bytes, _) = counting(|| {
+            let mut n = 0;
+            let r = q.for_each(&b, |_| n += 1);
+            (r, n)
+        });
+        assert_eq!(bytes, 0, "{name}: query allocated {bytes} bytes");
+        let e = r.0.expect_err(&name);
+        assert!(e.is_truncated(), "{name}: {e}");
+    }
+}

@@ -2,13 +2,17 @@
 //! skipping one value must end exactly where the tokenizer finishes that value, or fail with
 //! exactly the tokenizer's error.
 //!
+//! The fast table-driven kernel behind `skip_value` is also checked against the plain reference
+//! loop (`skip_value_reference`) from every token start and from arbitrary offsets: same answer,
+//! same error.
+//!
 //! Allowed difference: skipping keeps one counter and no stack, so it has no depth limit. When
 //! the tokenizer (at its deepest setting, `MAX_DEPTH`) stops at the depth limit, skip may go on;
 //! then only "no panic, and an answer inside the input" is checked.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use msgskim::{skip_value, ErrorKind, Tokenizer};
+use msgskim::{skip_value, skip_value_reference, ErrorKind, Tokenizer};
 use msgskim_fuzz::structural;
 
 fuzz_target!(|input: &[u8]| {
@@ -38,6 +42,11 @@ fuzz_target!(|input: &[u8]| {
         // The value starting at `pos` ends at the next token start at the same depth or
         // shallower; with none, at the end of the input if the tokens ran out cleanly.
         let got = skip_value(input, pos);
+        assert_eq!(
+            got,
+            skip_value_reference(input, pos),
+            "kernel vs reference from {pos}"
+        );
         let end = starts[k + 1..]
             .iter()
             .find(|&&(_, d)| d <= depth)
@@ -87,7 +96,13 @@ fuzz_target!(|input: &[u8]| {
         input.len(),
         input.len() + 1,
     ] {
-        if let Ok(e) = skip_value(input, pos) {
+        let got = skip_value(input, pos);
+        assert_eq!(
+            got,
+            skip_value_reference(input, pos),
+            "kernel vs reference from {pos}"
+        );
+        if let Ok(e) = got {
             assert!(e > pos && e <= input.len());
         }
     }

@@ -1,12 +1,15 @@
 //! `validate` against the tokenizer over the whole input: valid exactly when the tokenizer
 //! (structural limits) reaches the end between values, with the same error otherwise.
 //!
+//! `validate_with` under every combination of its checks must give the error a tokenizer with
+//! the same checks gives (the same offset and kind), or none when it reads to the end.
+//!
 //! Allowed difference: validate has no depth limit (it skips with one counter). When the
 //! tokenizer stops at the depth limit, validate may accept the input, or fail later on.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use msgskim::{validate, ErrorKind};
+use msgskim::{validate, validate_with, ErrorKind, Limits, ValidateOptions};
 use msgskim_fuzz::{decode_all, structural};
 
 fuzz_target!(|input: &[u8]| {
@@ -21,6 +24,37 @@ fuzz_target!(|input: &[u8]| {
         }
         (Err(e), Some(err)) => assert_eq!(e, err),
         (r, err) => panic!("validate: {r:?}, tokenizer: {err:?}"),
+    }
+    for utf8 in [false, true] {
+        for ts in [false, true] {
+            for depth in [None, Some(0), Some(3), Some(Limits::DEFAULT_MAX_DEPTH)] {
+                let opts = ValidateOptions {
+                    check_utf8: utf8,
+                    check_timestamps: ts,
+                    max_depth: depth,
+                };
+                let limits = Limits {
+                    max_depth: depth.unwrap_or(msgskim::MAX_DEPTH),
+                    check_utf8: utf8,
+                    decode_timestamps: ts,
+                    ..Limits::default()
+                };
+                let want = decode_all(input, limits).error;
+                let got = validate_with(input, &opts);
+                match (got, want) {
+                    // Without a depth limit, validate_with may read on where the tokenizer
+                    // reaches MAX_DEPTH.
+                    (r, Some(w))
+                        if depth.is_none() && matches!(w.kind(), ErrorKind::DepthLimit { .. }) =>
+                    {
+                        if let Err(e) = r {
+                            assert!(e.offset() >= w.offset(), "{opts:?}: {e:?} vs {w:?}");
+                        }
+                    }
+                    (r, w) => assert_eq!(r.err(), w, "{opts:?}"),
+                }
+            }
+        }
     }
     // A prefix that ends on a value boundary is valid; one that ends inside a value is cut short.
     // (A sample of at most 16 of each, to keep the run linear.)

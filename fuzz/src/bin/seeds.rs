@@ -3,7 +3,7 @@
 //! lengths, bad timestamps, a map cut after a key).
 //!
 //! Usage: `seeds [CORPUS_DIR] [TARGET...]` (default: `corpus` beside this package, and every
-//! target). Targets whose input starts with a configuration byte get each seed under a few
+//! target). Targets whose input starts with configuration bytes get each seed under a few
 //! configurations.
 
 use std::fs;
@@ -19,10 +19,35 @@ const TARGETS: &[&str] = &[
     "writer_roundtrip",
     "rmpv_diff",
     "raw_value",
+    "stream",
+    "query",
 ];
 
-/// Targets whose first input byte picks options rather than being msgpack.
-const CONFIG_BYTE: &[(&str, &[u8])] = &[("tokenizer", &[0x00, 0x22, 0x30, 0x3d])];
+/// Targets whose input starts with configuration bytes rather than MessagePack: each seed is
+/// written once under each of these prefixes.
+const PREFIXES: &[(&str, &[&[u8]])] = &[
+    ("tokenizer", &[&[0x00], &[0x22], &[0x30], &[0x3d]]),
+    // stream: mode and limits, buffer limit, chunking threshold, number of chunk sizes, sizes.
+    (
+        "stream",
+        &[
+            &[0x00, 0, 5, 0],
+            &[0x01, 0, 0, 0],
+            &[0x60, 0, 4, 2, 3, 7],
+            &[0x61, 0, 9, 3, 1, 64, 2],
+            &[0x81, 40, 0, 1, 5],
+        ],
+    ),
+    // query: no parser text, then one or two short paths of keys, indices and wildcards.
+    (
+        "query",
+        &[
+            &[0, 0, 1, 0, 1],
+            &[0, 1, 2, 8, 0, 2],
+            &[0, 2, 1, 9, 8, 1, 6],
+        ],
+    ),
+];
 
 /// Seeds longer than this are left out: libFuzzer grows its length cap to the longest seed,
 /// and short inputs run faster.
@@ -147,7 +172,7 @@ fn main() {
     for target in &targets {
         let dir = root.join(target);
         fs::create_dir_all(&dir).expect("create corpus dir");
-        let prefixes: &[u8] = CONFIG_BYTE
+        let prefixes: &[&[u8]] = PREFIXES
             .iter()
             .find(|(t, _)| t == target)
             .map(|(_, p)| *p)
@@ -159,7 +184,7 @@ fn main() {
                 n += 1;
             } else {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let mut b = vec![*p];
+                    let mut b = p.to_vec();
                     b.extend_from_slice(s);
                     fs::write(dir.join(format!("seed-{i:04}-{j}")), b).expect("write seed");
                     n += 1;
