@@ -12,8 +12,6 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use msgskim::{gen, skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
 use msgskim_bench_peers as peers;
-use rmp::decode::{read_marker, RmpRead};
-use rmp::Marker;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -63,74 +61,6 @@ fn msgskim_reference_all(buf: &[u8]) -> usize {
     n
 }
 
-/// A careful skip loop on rmp's low-level API: read each marker, read length and count fields
-/// with `RmpRead`, step over payloads by slicing. One pending counter, like msgskim's.
-fn rmp_skip_one(rd: &mut &[u8]) -> Option<()> {
-    let mut pending: u64 = 1;
-    while pending > 0 {
-        pending -= 1;
-        let m = read_marker(rd).ok()?;
-        let skip = match m {
-            Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
-                0
-            }
-            Marker::U8 | Marker::I8 => 1,
-            Marker::U16 | Marker::I16 => 2,
-            Marker::U32 | Marker::I32 | Marker::F32 => 4,
-            Marker::U64 | Marker::I64 | Marker::F64 => 8,
-            Marker::FixStr(n) => n as usize,
-            Marker::Str8 | Marker::Bin8 => rd.read_data_u8().ok()? as usize,
-            Marker::Str16 | Marker::Bin16 => rd.read_data_u16().ok()? as usize,
-            Marker::Str32 | Marker::Bin32 => rd.read_data_u32().ok()? as usize,
-            Marker::FixExt1 => 2,
-            Marker::FixExt2 => 3,
-            Marker::FixExt4 => 5,
-            Marker::FixExt8 => 9,
-            Marker::FixExt16 => 17,
-            Marker::Ext8 => rd.read_data_u8().ok()? as usize + 1,
-            Marker::Ext16 => rd.read_data_u16().ok()? as usize + 1,
-            Marker::Ext32 => rd.read_data_u32().ok()? as usize + 1,
-            Marker::FixArray(n) => {
-                pending += n as u64;
-                0
-            }
-            Marker::Array16 => {
-                pending += rd.read_data_u16().ok()? as u64;
-                0
-            }
-            Marker::Array32 => {
-                pending += rd.read_data_u32().ok()? as u64;
-                0
-            }
-            Marker::FixMap(n) => {
-                pending += 2 * n as u64;
-                0
-            }
-            Marker::Map16 => {
-                pending += 2 * rd.read_data_u16().ok()? as u64;
-                0
-            }
-            Marker::Map32 => {
-                pending += 2 * rd.read_data_u32().ok()? as u64;
-                0
-            }
-            Marker::Reserved => return None,
-        };
-        *rd = rd.get(skip..)?;
-    }
-    Some(())
-}
-
-fn rmp_skip_all(buf: &[u8]) -> usize {
-    let mut rd = buf;
-    let mut n = 0;
-    while !rd.is_empty() {
-        rmp_skip_one(&mut rd).expect("valid input");
-        n += 1;
-    }
-    n
-}
-
 fn rmpv_all(buf: &[u8]) -> usize {
     let mut rd = buf;
     let mut n = 0;
@@ -145,7 +75,7 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
     let quick = std::env::var_os("MSGSKIM_BENCH_QUICK").is_some();
     let secs = env_usize("MSGSKIM_BENCH_SECS", 5) as u64;
     let values = msgskim_reference_all(buf);
-    assert_eq!(rmp_skip_all(buf), values, "rmp loop disagrees");
+    assert_eq!(peers::rmp_skip_all(buf), Some(values), "rmp loop disagrees");
     // A byte that is rare in every dataset, counted once to check the scan.
     let needle = 0xc1;
     let needles = buf.iter().filter(|&&b| b == needle).count();
@@ -193,7 +123,7 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
         ),
     }
     g.bench_function("rmp/skip_loop", |b| {
-        b.iter(|| assert_eq!(rmp_skip_all(black_box(buf)), values))
+        b.iter(|| assert_eq!(peers::rmp_skip_all(black_box(buf)), Some(values)))
     });
     if !quick {
         g.bench_function("rmpv/read_value_ref", |b| {

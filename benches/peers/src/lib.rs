@@ -1,5 +1,6 @@
-//! C MessagePack readers wrapped for msgskim's benchmarks: msgpuck (`mp_next`, `mp_check`, a
-//! hand-written listing walk) and msgpack-c's streaming unpacker.
+//! MessagePack readers that msgskim's benchmarks compare against: C readers (msgpuck's
+//! `mp_next`, `mp_check` and a hand-written listing walk, msgpack-c's streaming unpacker) and a
+//! skip loop written on rmp's low-level `rmp::decode` API.
 //!
 //! The C code is compiled by `build.rs` only when the system headers and libraries are there
 //! (Debian: `libmsgpuck-dev`, `libmsgpack-dev`). Without them every wrapper returns `None` and
@@ -7,6 +8,9 @@
 #![deny(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 use core::ffi::c_char;
+
+use rmp::decode::{read_marker, RmpRead};
+use rmp::Marker;
 
 #[cfg(peers_msgpuck)]
 extern "C" {
@@ -243,6 +247,91 @@ pub fn msgpackc_unpack_chunks(buf: &[u8], chunk: usize) -> Option<Result<usize, 
         let _ = (buf, chunk);
         None
     }
+}
+
+/// Skips one value with a careful loop on rmp's low-level API: read each marker, read length
+/// and count fields with `RmpRead`, step over payloads by slicing; one pending counter.
+/// `None` on invalid or truncated input.
+///
+/// # Examples
+///
+/// ```
+/// let mut rd = &[0x92, 0x01, 0xa1, b'x', 0xc0][..];
+/// assert_eq!(msgskim_bench_peers::rmp_skip_one(&mut rd), Some(()));
+/// assert_eq!(rd, &[0xc0]);
+/// ```
+pub fn rmp_skip_one(rd: &mut &[u8]) -> Option<()> {
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending -= 1;
+        let m = read_marker(rd).ok()?;
+        let skip = match m {
+            Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
+                0
+            }
+            Marker::U8 | Marker::I8 => 1,
+            Marker::U16 | Marker::I16 => 2,
+            Marker::U32 | Marker::I32 | Marker::F32 => 4,
+            Marker::U64 | Marker::I64 | Marker::F64 => 8,
+            Marker::FixStr(n) => n as usize,
+            Marker::Str8 | Marker::Bin8 => rd.read_data_u8().ok()? as usize,
+            Marker::Str16 | Marker::Bin16 => rd.read_data_u16().ok()? as usize,
+            Marker::Str32 | Marker::Bin32 => rd.read_data_u32().ok()? as usize,
+            Marker::FixExt1 => 2,
+            Marker::FixExt2 => 3,
+            Marker::FixExt4 => 5,
+            Marker::FixExt8 => 9,
+            Marker::FixExt16 => 17,
+            Marker::Ext8 => rd.read_data_u8().ok()? as usize + 1,
+            Marker::Ext16 => rd.read_data_u16().ok()? as usize + 1,
+            Marker::Ext32 => rd.read_data_u32().ok()? as usize + 1,
+            Marker::FixArray(n) => {
+                pending += n as u64;
+                0
+            }
+            Marker::Array16 => {
+                pending += rd.read_data_u16().ok()? as u64;
+                0
+            }
+            Marker::Array32 => {
+                pending += rd.read_data_u32().ok()? as u64;
+                0
+            }
+            Marker::FixMap(n) => {
+                pending += 2 * n as u64;
+                0
+            }
+            Marker::Map16 => {
+                pending += 2 * rd.read_data_u16().ok()? as u64;
+                0
+            }
+            Marker::Map32 => {
+                pending += 2 * rd.read_data_u32().ok()? as u64;
+                0
+            }
+            Marker::Reserved => return None,
+        };
+        *rd = rd.get(skip..)?;
+    }
+    Some(())
+}
+
+/// Skips every top-level value of `buf` with [`rmp_skip_one`]; returns the count.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(msgskim_bench_peers::rmp_skip_all(&[0x01, 0x91, 0xc0]), Some(2));
+/// assert_eq!(msgskim_bench_peers::rmp_skip_all(&[0x92, 0xc0]), None);
+/// ```
+pub fn rmp_skip_all(buf: &[u8]) -> Option<usize> {
+    let mut rd = buf;
+    let mut n = 0;
+    while !rd.is_empty() {
+        rmp_skip_one(&mut rd)?;
+        n += 1;
+    }
+    Some(n)
 }
 
 #[cfg(test)]
