@@ -2,12 +2,18 @@
 //! and 1 B chunks, next to whole-buffer tokenizing of that data and msgpack-c's streaming
 //! `msgpack_unpacker` on the same chunking, all in the same group.
 //!
-//! Run: `cargo bench --bench stream`. It also writes the data to `target/bench-data/` for
-//! `benches/unpacker.py` (msgpack-python's `Unpacker.feed` on the same bytes and chunks).
+//! Run: `cargo bench --bench stream`. It also writes the data to `target/bench-data/` and
+//! then runs `benches/unpacker.py` (msgpack-python's `Unpacker.feed` on the same bytes and
+//! chunks) with `$MSGSKIM_PYTHON` (default `python3`).
+//!
+//! For instruction counts, `STREAM_ONCE=reader,chunk,MiB` runs one pass of one reader
+//! (`whole`, `tokens`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
+//! e.g. `STREAM_ONCE=frames,4096,2 valgrind --tool=callgrind --toggle-collect='stream::pass'
+//! target/release/deps/stream-*`.
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use msgskim::gen::{listing_of_size, messages};
 use msgskim::{Event, StreamDecoder, Token, Tokenizer};
 
@@ -143,6 +149,18 @@ fn benches(c: &mut Criterion) {
         }
         group(c, name, small, &[1]);
     }
+    python_unpacker();
+}
+
+/// Runs `benches/unpacker.py` on the files just written, so msgpack-python's numbers come from
+/// the same run. The interpreter is `$MSGSKIM_PYTHON` (default `python3`); it needs msgpack.
+fn python_unpacker() {
+    let python = std::env::var("MSGSKIM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/unpacker.py");
+    match std::process::Command::new(&python).arg(script).status() {
+        Ok(s) if s.success() => {}
+        other => eprintln!("msgpack-python run skipped ({python} {script}: {other:?})"),
+    }
 }
 
 /// The end of the last whole top-level value at or before `max` bytes (at least one value).
@@ -158,5 +176,41 @@ fn cut_at_value(buf: &[u8], max: usize) -> usize {
     pos
 }
 
+/// One pass of one reader, for instruction counting.
+#[inline(never)]
+fn pass(reader: &str, buf: &[u8], chunk: usize) -> usize {
+    match reader {
+        "whole" => whole(buf).0,
+        "tokens" => stream_tokens(buf, chunk).0,
+        "frames" => stream_frames(buf, chunk),
+        "msgpackc" => msgskim_bench_peers::msgpackc_unpack_chunks(buf, chunk)
+            .expect("msgpack-c peer built")
+            .expect("valid data"),
+        other => panic!("unknown reader {other}"),
+    }
+}
+
+fn once(spec: &str) {
+    let mut it = spec.split(',');
+    let reader = it.next().unwrap_or("frames");
+    let chunk: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(4096);
+    let mib: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let listing = listing_of_size(1, mib << 20);
+    let tokens = whole(&listing).0;
+    let n = pass(reader, black_box(&listing), chunk);
+    println!(
+        "{reader} chunk {chunk}: {} bytes, {tokens} tokens, result {n}",
+        listing.len()
+    );
+}
+
 criterion_group!(stream_benches, benches);
-criterion_main!(stream_benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("STREAM_ONCE") {
+        once(&spec);
+        return;
+    }
+    stream_benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -3,11 +3,13 @@
 
 Feeds the same bytes in the same chunk sizes (64 KiB, 4 KiB, 64 B; 1 B on the 1 MB listing)
 with `Unpacker.feed` and takes every value out as soon as it is complete, as a socket reader
-would. Prints the median of several runs and the throughput.
+would. Prints the median of several runs and the throughput. The cyclic garbage collector is
+off while a run is timed (msgpack-python's own advice for large inputs).
 
 Run `cargo bench --bench stream` once first (it writes target/bench-data/), then:
     python3 benches/unpacker.py            # Debian: apt-get install python3-msgpack
 """
+import gc
 import os
 import statistics
 import sys
@@ -39,9 +41,13 @@ def bench(name, data, chunk, runs):
     want = whole(data)
     times = []
     for _ in range(runs):
+        # The cyclic collector would otherwise run over and over while the values are built.
+        gc.collect()
+        gc.disable()
         t = time.perf_counter()
         n = unpack_chunks(data, chunk) if chunk else whole(data)
         times.append(time.perf_counter() - t)
+        gc.enable()
         assert n == want, (n, want)
     med = statistics.median(times)
     label = f"{chunk} B chunks" if chunk else "whole buffer"
