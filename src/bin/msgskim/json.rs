@@ -138,8 +138,13 @@ impl JsonWriter {
             Token::Bool(b) => self
                 .buf
                 .extend_from_slice(if b { b"true" } else { b"false" }),
-            Token::UInt(v) => push_display(&mut self.buf, v),
-            Token::Int(v) => push_display(&mut self.buf, v),
+            Token::UInt(v) => push_u64(&mut self.buf, v),
+            Token::Int(v) => {
+                if v < 0 {
+                    self.buf.push(b'-');
+                }
+                push_u64(&mut self.buf, v.unsigned_abs());
+            }
             Token::F32(v) => float(&mut self.buf, f64::from(v), f64::from(v)),
             Token::F64(v) => float(&mut self.buf, v, v),
             Token::Str(s) => self.string(s.as_bytes(), offset)?,
@@ -233,7 +238,13 @@ impl JsonWriter {
     /// Writes a JSON string from str bytes, replacing invalid UTF-8 with U+FFFD (or failing,
     /// when strict).
     fn string(&mut self, bytes: &[u8], offset: u64) -> Result<(), Error> {
+        self.buf.reserve(bytes.len() + 2);
         self.buf.push(b'"');
+        if let Ok(s) = core::str::from_utf8(bytes) {
+            escape(&mut self.buf, s.as_bytes());
+            self.buf.push(b'"');
+            return Ok(());
+        }
         let mut at = 0usize;
         for chunk in bytes.utf8_chunks() {
             escape(&mut self.buf, chunk.valid().as_bytes());
@@ -249,6 +260,21 @@ impl JsonWriter {
         self.buf.push(b'"');
         Ok(())
     }
+}
+
+/// Appends the decimal digits of `v`.
+fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
 }
 
 fn push_display(buf: &mut Vec<u8>, v: impl std::fmt::Display) {
@@ -298,10 +324,28 @@ fn float<F: std::fmt::Display + std::fmt::LowerExp>(buf: &mut Vec<u8>, wide: f64
     }
 }
 
+/// Which bytes JSON strings must escape: the control characters, `"` and `\\`.
+const ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Appends `s` with JSON escapes (`s` is valid UTF-8).
 fn escape(buf: &mut Vec<u8>, s: &[u8]) {
     let mut run = 0;
     for (i, &b) in s.iter().enumerate() {
+        if !ESCAPED[usize::from(b)] {
+            continue;
+        }
+        buf.extend_from_slice(&s[run..i]);
+        run = i + 1;
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -310,19 +354,15 @@ fn escape(buf: &mut Vec<u8>, s: &[u8]) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 15)]);
+                continue;
+            }
         };
-        buf.extend_from_slice(&s[run..i]);
-        run = i + 1;
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            buf.extend_from_slice(b"\\u00");
-            buf.push(HEX[usize::from(b >> 4)]);
-            buf.push(HEX[usize::from(b & 15)]);
-        } else {
-            buf.extend_from_slice(esc);
-        }
+        buf.extend_from_slice(esc);
     }
     buf.extend_from_slice(&s[run..]);
 }
@@ -392,6 +432,39 @@ mod tests {
             base64(&mut b, i.as_bytes());
             assert_eq!(b, o.as_bytes());
         }
+    }
+
+    #[test]
+    fn integers_print_like_display() {
+        let mut w = msgskim::write::Writer::new(Vec::new());
+        let us = [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let is = [-1, -9, -10, -128, -32769, i64::MIN + 1, i64::MIN];
+        for v in us {
+            w.uint(v).unwrap();
+        }
+        for v in is {
+            w.int(v).unwrap();
+        }
+        let want: Vec<String> = us
+            .iter()
+            .map(u64::to_string)
+            .chain(is.iter().map(i64::to_string))
+            .collect();
+        assert_eq!(
+            json(&w.into_inner(), false).lines().collect::<Vec<_>>(),
+            want
+        );
     }
 
     #[test]
