@@ -281,12 +281,29 @@ fn mapped_and_streamed_input_agree() {
     .concat();
     let file = write_file("mixed.msgpack", &data);
     let f = file.to_str().unwrap();
-    for sub in [&["json"][..], &["json", "--pretty"], &["stats"], &["check"]] {
+    for sub in [
+        &["json"][..],
+        &["json", "--pretty"],
+        &["stats"],
+        &["check"],
+        &["get", ".Entries[*].n", ".Entries[*].s"],
+        &["get", ".*"],
+    ] {
         let mapped = run(&[sub, &[f]].concat(), b"");
         let piped = run(&[sub, &["-"]].concat(), &data);
+        // Standard input redirected from the file is mapped too.
+        let redirected = Command::new(BIN)
+            .args(sub)
+            .stdin(std::fs::File::open(&file).unwrap())
+            .output()
+            .unwrap();
         assert_eq!(code(&mapped), 0, "{sub:?}: {}", stderr(&mapped));
-        assert_eq!(mapped.stdout, piped.stdout, "{sub:?}");
         assert!(!mapped.stdout.is_empty());
+        for o in [&piped, &redirected] {
+            assert_eq!(mapped.stdout, o.stdout, "{sub:?}");
+            // No progress bar (nor anything else) when stderr is not a terminal.
+            assert_eq!(stderr(o), "", "{sub:?}");
+        }
     }
 }
 

@@ -24,6 +24,21 @@ pub enum Chunk<'a> {
     Waiting,
 }
 
+/// Standard input as a file, when it is a regular file read from its start (`< FILE`).
+#[cfg(unix)]
+fn stdin_file() -> Option<File> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let mut file = File::from(io::stdin().as_fd().try_clone_to_owned().ok()?);
+    let regular = file.metadata().ok()?.is_file();
+    (regular && file.stream_position().ok()? == 0).then_some(file)
+}
+
+#[cfg(not(unix))]
+fn stdin_file() -> Option<File> {
+    None
+}
+
 /// A progress bar on stderr, shown only when stderr is a terminal.
 pub struct Progress(Option<ProgressBar>);
 
@@ -83,21 +98,33 @@ pub enum Input {
 }
 
 impl Input {
-    /// Opens `path`; `None` or `-` is stdin. Regular files are memory-mapped; anything else
-    /// (pipes, FIFOs, character devices) is read as a stream.
+    /// Opens `path`; `None` or `-` is stdin. Regular files are memory-mapped (standard input
+    /// too, when it is redirected from one and not yet read); anything else (pipes, FIFOs,
+    /// character devices) is read as a stream.
     ///
     /// # Errors
     ///
     /// [`Fail::Io`] when the file cannot be opened or mapped.
     pub fn open(path: Option<&str>) -> Result<Input, Fail> {
         let path = match path {
-            None | Some("-") => return Ok(Input::Stream(Box::new(io::stdin()))),
+            None | Some("-") => {
+                if let Some(file) = stdin_file() {
+                    return Self::map(&file, "standard input");
+                }
+                return Ok(Input::Stream(Box::new(io::stdin())));
+            }
             Some(p) => p,
         };
-        let io_fail = |e| Fail::Io(format!("cannot read {path}"), e);
-        let file = File::open(path).map_err(io_fail)?;
+        let file = File::open(path).map_err(|e| Fail::Io(format!("cannot read {path}"), e))?;
+        Self::map(&file, path)
+    }
+
+    /// Maps `file` if it is a regular file, else reads it as a stream.
+    fn map(file: &File, name: &str) -> Result<Input, Fail> {
+        let io_fail = |e| Fail::Io(format!("cannot read {name}"), e);
         let meta = file.metadata().map_err(io_fail)?;
         if !meta.is_file() {
+            let file = file.try_clone().map_err(io_fail)?;
             return Ok(Input::Stream(Box::new(file)));
         }
         if meta.len() == 0 {
@@ -109,7 +136,7 @@ impl Input {
         // at worst an error, and a file shrinking under a running command is accepted the way
         // every mmap-based tool accepts it. `tests/cli.rs` checks that mapped and streamed
         // reading give the same output.
-        let map = unsafe { Mmap::map(&file) }.map_err(io_fail)?;
+        let map = unsafe { Mmap::map(file) }.map_err(io_fail)?;
         Ok(Input::Mapped(Some(map)))
     }
 
