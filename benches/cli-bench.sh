@@ -26,31 +26,33 @@ echo "dump: $BYTES bytes"
 cat "$DUMP" >/dev/null # warm the page cache: every run below reads from memory
 
 # median_of CMD...: runs CMD $RUNS times; prints its output once, then the median wall-clock
-# seconds and the median CPU seconds (user + system, children included). On a shared, busy
-# machine the CPU time is the steadier figure.
+# seconds and the median CPU seconds (user + system, children included, from /usr/bin/time;
+# 0 without it). On a shared, busy machine the CPU time is the steadier figure.
 median_of() {
-  local walls=() cpus=() out t0 t1 c
+  local walls=() cpus=() out t0 t1
   for _ in $(seq "$RUNS"); do
-    t0=$(date +%s.%N)
-    out=$("$@")
-    t1=$(date +%s.%N)
-    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')")
     if [ -x /usr/bin/time ]; then
-      /usr/bin/time -f '%U %S' -o "$DIR/time" "$@" >/dev/null
-      cpus+=("$(awk '{printf "%.3f", $1 + $2}' "$DIR/time")")
+      out=$(/usr/bin/time -f '%e %U %S' -o "$DIR/time" "$@")
+      walls+=("$(awk '{print $1}' "$DIR/time")")
+      cpus+=("$(awk '{printf "%.3f", $2 + $3}' "$DIR/time")")
+    else
+      t0=$(date +%s.%N)
+      out=$("$@")
+      t1=$(date +%s.%N)
+      walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')")
     fi
   done
   local med='{a[NR]=$1} END {print a[int((NR+1)/2)]}'
   printf '%s|%s|%s\n' "$out" \
     "$(printf '%s\n' "${walls[@]}" | sort -g | awk "$med")" \
-    "$( [ ${#cpus[@]} -gt 0 ] && printf '%s\n' "${cpus[@]}" | sort -g | awk "$med" || echo nan)"
+    "$( [ ${#cpus[@]} -gt 0 ] && printf '%s\n' "${cpus[@]}" | sort -g | awk "$med" || echo 0)"
 }
 
 report() {
   local name=$1 res=$2
   local out=${res%%|*} rest=${res#*|}
   local wall=${rest%|*} cpu=${rest#*|}
-  printf '%-46s wall %7.3f s %8.0f MB/s | cpu %7.3f s %8.0f MB/s | %s\n' "$name" \
+  printf '%-50s wall %7.3f s %8.0f MB/s | cpu %7.3f s %8.0f MB/s | %s\n' "$name" \
     "$wall" "$(awk -v b="$BYTES" -v s="$wall" 'BEGIN {print b / s / 1e6}')" \
     "$cpu" "$(awk -v b="$BYTES" -v s="$cpu" 'BEGIN {print (s > 0 ? b / s / 1e6 : 0)}')" "$out"
 }
@@ -58,8 +60,8 @@ report() {
 echo "median of $RUNS runs, page cache warm; load average: $(cut -d" " -f1-3 /proc/loadavg)"
 report "msgskim get '.Entries[*].n' --count FILE" \
   "$(median_of "$BIN" get '.Entries[*].n' --count "$DUMP")"
-report "msgskim get ... --count - < FILE (stream)" \
-  "$(median_of sh -c "\"$BIN\" get '.Entries[*].n' --count - < \"$DUMP\"")"
+report "cat FILE | msgskim get ... --count (stream)" \
+  "$(median_of sh -c "cat \"$DUMP\" | \"$BIN\" get '.Entries[*].n' --count")"
 report "wc -c FILE (size from fstat, no read)" "$(median_of wc -c "$DUMP")"
 report "cat FILE | wc -c (reads every byte)" "$(median_of sh -c "cat \"$DUMP\" | wc -c")"
 if [ -n "$PY" ]; then
