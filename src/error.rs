@@ -85,7 +85,8 @@ pub enum ErrorKind {
     OddMapItems,
     /// A writer's fixed output buffer is full.
     BufferFull,
-    /// A writer container was closed out of order, or closed when none was open.
+    /// A writer container was closed out of order, closed when none was open, or closed while
+    /// a container of known length inside it still lacked elements.
     UnbalancedContainer,
     /// A query path that does not fit the path grammar. The error's offset is the byte
     /// offset in the path text.
@@ -97,6 +98,9 @@ pub enum ErrorKind {
         /// What was expected there.
         reason: &'static str,
     },
+    /// An I/O error from the `std::io::Write` a writer was writing to (feature `std`).
+    #[cfg(feature = "std")]
+    Io(std::io::ErrorKind),
 }
 
 /// Why a Timestamp extension (type -1) was rejected.
@@ -233,7 +237,10 @@ impl fmt::Display for Error {
             ErrorKind::OddMapItems => write!(f, "map with a key but no value at byte {at}"),
             ErrorKind::BufferFull => write!(f, "output buffer full at byte {at}"),
             ErrorKind::UnbalancedContainer => {
-                write!(f, "container closed out of order at byte {at}")
+                write!(
+                    f,
+                    "container closed out of order or with unfinished contents at byte {at}"
+                )
             }
             ErrorKind::InvalidPath {
                 path,
@@ -246,6 +253,8 @@ impl fmt::Display for Error {
                 }
                 write!(f, " at column {column}: {reason}")
             }
+            #[cfg(feature = "std")]
+            ErrorKind::Io(e) => write!(f, "I/O error at byte {at}: {e}"),
         }
     }
 }

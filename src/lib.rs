@@ -13,7 +13,7 @@
 //! | [`query`] | compiled path queries: many paths, one pass, unneeded subtrees skipped |
 //! | [`StreamDecoder`] | resumable decoding of input that arrives in pieces: tokens and zero-copy `Bytes` frames, never re-scanning |
 //! | [`codec`] | (feature `tokio`) a `tokio_util` Decoder/Encoder of whole-value frames |
-//! | [`write`] | the writer |
+//! | [`write`] | the writer: smallest forms, containers of unknown length, Timestamp, spliced raw values, the [`msgpack!`] literal |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //!
 //! # Example

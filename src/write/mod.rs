@@ -1,91 +1,81 @@
 //! The writer: every value in its smallest form (or, as an option, the integer forms Go's
-//! tinylib/msgp writes).
+//! tinylib/msgp writes), containers of known and of unknown length, the Timestamp extension,
+//! and spliced raw MessagePack.
+//!
+//! # Sinks
+//!
+//! A [`Writer`] writes to any [`Sink`]: `Vec<u8>` and [`bytes::BytesMut`] (feature `alloc`),
+//! a caller's fixed buffer ([`SliceSink`], no heap needed; overflow is
+//! [`ErrorKind::BufferFull`]), any [`bytes::BufMut`] ([`BufMutSink`]) and any
+//! [`std::io::Write`] ([`IoSink`], feature `std`).
+//!
+//! # Containers of unknown length
+//!
+//! When the number of elements is not known up front, open the container with
+//! [`Writer::begin_array`] or [`Writer::begin_map`], write the elements, and close it with
+//! [`Writer::end`]. The writer counts the elements itself (a container of known length written
+//! inside counts as one element, as does everything inside it). Two strategies
+//! ([`Deferred`]):
+//!
+//! - [`Deferred::Patch`]: a 5-byte array 32 / map 32 header is written at once and its count
+//!   filled in at close. Nothing moves, but the header is not the smallest form.
+//! - [`Deferred::Compact`]: 5 bytes are reserved, and at close the smallest header is written
+//!   and the contents moved down over the unused bytes (one `memmove`). The output is
+//!   byte-identical to writing the length up front.
+//!
+//! Containers nest, and the writer keeps no stack for them: each [`Open`] handle remembers its
+//! parent, so there is no depth limit and no allocation. Closing a container other than the
+//! innermost open one is [`ErrorKind::UnbalancedContainer`], and so is closing one while a
+//! container of known length inside it still lacks elements; closing a map with an odd number
+//! of items is [`ErrorKind::OddMapItems`].
+//!
+//! Only sinks that can change what they already hold ([`PatchSink`]: `Vec<u8>`, `BytesMut`,
+//! [`SliceSink`]) offer these methods; a stream cannot take back bytes it has passed on. To
+//! send such values over an `io::Write`, build them in a `Vec<u8>` and write that.
+//!
+//! # Examples
+//!
+//! ```
+//! use msgskim::write::{Deferred, Writer};
+//!
+//! let mut w = Writer::new(Vec::new());
+//! let list = w.begin_array(Deferred::Compact)?;
+//! for name in ["a", "b", "c"] {
+//!     w.str(name)?;
+//! }
+//! w.end(list)?;
+//! assert_eq!(w.finish()?, [0x93, 0xa1, b'a', 0xa1, b'b', 0xa1, b'c']);
+//! # Ok::<(), msgskim::Error>(())
+//! ```
+
+mod encode;
+mod macros;
+mod sink;
+
+pub use encode::{Bin, Encode};
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub use macros::__vec_writer;
+#[cfg(feature = "std")]
+pub use sink::IoSink;
+pub use sink::{BufMutSink, PatchSink, Sink, SliceSink, HEAD_MAX};
 
 use crate::error::{Error, ErrorKind};
-use crate::token::Timestamp;
+use crate::skip::skip_value;
+use crate::token::{Timestamp, Token};
 
-/// Where a [`Writer`] puts its bytes.
-pub trait Sink {
-    /// Appends `bytes`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::BufferFull`] when a fixed-size sink has no room.
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Error>;
-}
-
-#[cfg(feature = "alloc")]
-impl Sink for alloc::vec::Vec<u8> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.extend_from_slice(bytes);
-        Ok(())
-    }
-}
-
-/// A fixed caller-provided buffer as a sink; overflow is [`ErrorKind::BufferFull`].
+/// How integers are encoded.
 ///
 /// # Examples
 ///
 /// ```
-/// use msgskim::write::{SliceSink, Writer};
-/// let mut buf = [0u8; 2];
-/// let mut w = Writer::new(SliceSink::new(&mut buf));
-/// w.uint(300).unwrap_err(); // needs 3 bytes
+/// use msgskim::write::{IntMode, Writer};
+/// let mut w = Writer::with_mode(Vec::new(), IntMode::GoCompatible);
+/// w.int(300)?;
+/// w.uint(300)?;
+/// assert_eq!(w.into_inner(), [0xd1, 0x01, 0x2c, 0xcd, 0x01, 0x2c]);
+/// # Ok::<(), msgskim::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct SliceSink<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl<'a> SliceSink<'a> {
-    /// A sink writing into `buf` from its start.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut buf = [0u8; 4];
-    /// let s = msgskim::write::SliceSink::new(&mut buf);
-    /// assert_eq!(s.written(), &[] as &[u8]);
-    /// ```
-    pub fn new(buf: &'a mut [u8]) -> Self {
-        SliceSink { buf, len: 0 }
-    }
-
-    /// The bytes written so far.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use msgskim::write::{SliceSink, Writer};
-    /// let mut buf = [0u8; 4];
-    /// let mut w = Writer::new(SliceSink::new(&mut buf));
-    /// w.nil().unwrap();
-    /// assert_eq!(w.get_ref().written(), &[0xc0]);
-    /// ```
-    #[must_use]
-    pub fn written(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-impl Sink for SliceSink<'_> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let end = self.len + bytes.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len = end;
-                Ok(())
-            }
-            None => Err(Error::new(self.len as u64, ErrorKind::BufferFull)),
-        }
-    }
-}
-
-/// How integers are encoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IntMode {
     /// The smallest form that holds the value, signed or not (what rmpv and msgpack-c write).
@@ -96,7 +86,120 @@ pub enum IntMode {
     GoCompatible,
 }
 
+/// How a container of unknown length gets its header (see the [module docs](self)).
+///
+/// # Examples
+///
+/// ```
+/// use msgskim::write::{Deferred, Writer};
+/// let mut w = Writer::new(Vec::new());
+/// let a = w.begin_array(Deferred::Patch)?;
+/// w.nil()?;
+/// w.end(a)?;
+/// assert_eq!(w.into_inner(), [0xdd, 0, 0, 0, 1, 0xc0]);
+/// # Ok::<(), msgskim::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Deferred {
+    /// A 5-byte array 32 / map 32 header, its count filled in at close; nothing moves.
+    Patch,
+    /// The smallest header, written at close by moving the contents down (one `memmove`).
+    Compact,
+}
+
+/// An open container of unknown length: hand it back to [`Writer::end`] to close it.
+///
+/// # Examples
+///
+/// ```
+/// use msgskim::write::{Deferred, Writer};
+/// let mut w = Writer::new(Vec::new());
+/// let m = w.begin_map(Deferred::Compact)?;
+/// w.str("k")?;
+/// w.bool(true)?;
+/// w.end(m)?;
+/// assert_eq!(w.into_inner(), [0x81, 0xa1, b'k', 0xc3]);
+/// # Ok::<(), msgskim::Error>(())
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "the container stays open until it is passed to Writer::end"]
+pub struct Open {
+    /// Where the reserved header starts.
+    pos: usize,
+    /// The enclosing open container's `pos`, or `NONE`.
+    parent: usize,
+    /// The enclosing level's counters, restored at close.
+    count: u64,
+    pending: u64,
+    map: bool,
+    how: Deferred,
+}
+
+const NONE: usize = usize::MAX;
+
+#[inline(always)]
+fn head1(b: u8) -> [u8; HEAD_MAX] {
+    let mut h = [0u8; HEAD_MAX];
+    h[0] = b;
+    h
+}
+
+#[inline(always)]
+fn head2(a: u8, b: u8) -> [u8; HEAD_MAX] {
+    let mut h = [0u8; HEAD_MAX];
+    h[0] = a;
+    h[1] = b;
+    h
+}
+
+#[inline(always)]
+fn head_of(bytes: &[u8]) -> [u8; HEAD_MAX] {
+    let mut h = [0u8; HEAD_MAX];
+    h[..bytes.len()].copy_from_slice(bytes);
+    h
+}
+
+/// The header forms of one length-prefixed family.
+#[derive(Clone, Copy)]
+struct LenForms {
+    /// Base marker and largest length of the fix form.
+    fix: Option<(u8, u32)>,
+    /// The 8-bit form's marker (str and bin have one; array and map do not).
+    m8: Option<u8>,
+    m16: u8,
+    m32: u8,
+}
+
+const STR: LenForms = LenForms {
+    fix: Some((0xa0, 31)),
+    m8: Some(0xd9),
+    m16: 0xda,
+    m32: 0xdb,
+};
+const BIN: LenForms = LenForms {
+    fix: None,
+    m8: Some(0xc4),
+    m16: 0xc5,
+    m32: 0xc6,
+};
+const ARRAY: LenForms = LenForms {
+    fix: Some((0x90, 15)),
+    m8: None,
+    m16: 0xdc,
+    m32: 0xdd,
+};
+const MAP: LenForms = LenForms {
+    fix: Some((0x80, 15)),
+    m8: None,
+    m16: 0xde,
+    m32: 0xdf,
+};
+
 /// A MessagePack writer over a [`Sink`].
+///
+/// Every method writes one value (or one header) in its smallest form; see [`IntMode`] for
+/// the Go-compatible integer forms. After an error the output may end inside a value: start
+/// again rather than keep writing.
 ///
 /// # Examples
 ///
@@ -113,6 +216,14 @@ pub enum IntMode {
 pub struct Writer<S> {
     sink: S,
     mode: IntMode,
+    /// Values begun at the level of the innermost open container of unknown length (or at
+    /// the top level).
+    count: u64,
+    /// Values still owed to containers of known length begun at that level.
+    pending: u64,
+    /// `pos` of the innermost open container of unknown length, or `NONE`.
+    open: usize,
+    depth: u32,
 }
 
 impl<S: Sink> Writer<S> {
@@ -125,10 +236,7 @@ impl<S: Sink> Writer<S> {
     /// assert!(w.into_inner().is_empty());
     /// ```
     pub fn new(sink: S) -> Self {
-        Writer {
-            sink,
-            mode: IntMode::Smallest,
-        }
+        Writer::with_mode(sink, IntMode::Smallest)
     }
 
     /// A writer with the given integer mode.
@@ -142,7 +250,26 @@ impl<S: Sink> Writer<S> {
     /// assert_eq!(w.into_inner(), [0xd1, 0x00, 0xc8]);
     /// ```
     pub fn with_mode(sink: S, mode: IntMode) -> Self {
-        Writer { sink, mode }
+        Writer {
+            sink,
+            mode,
+            count: 0,
+            pending: 0,
+            open: NONE,
+            depth: 0,
+        }
+    }
+
+    /// The integer mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{IntMode, Writer};
+    /// assert_eq!(Writer::new(Vec::new()).mode(), IntMode::Smallest);
+    /// ```
+    pub fn mode(&self) -> IntMode {
+        self.mode
     }
 
     /// The sink.
@@ -157,7 +284,19 @@ impl<S: Sink> Writer<S> {
         &self.sink
     }
 
-    /// Gives the sink back.
+    /// The sink, mutably. Writing to it directly bypasses the writer's element counting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::<u8>::new());
+    /// w.get_mut().reserve(100);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// Gives the sink back, whatever state the output is in.
     ///
     /// # Examples
     ///
@@ -170,17 +309,91 @@ impl<S: Sink> Writer<S> {
         self.sink
     }
 
-    #[inline]
-    fn put(&mut self, b: &[u8]) -> Result<(), Error> {
-        self.sink.put(b)
+    /// Gives the sink back after checking that the output is whole: no container of unknown
+    /// length is open and every container of known length got all its elements.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnbalancedContainer`] otherwise, at the current output position.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::new());
+    /// w.array_len(2)?;
+    /// w.nil()?;
+    /// assert!(w.finish().is_err()); // one element missing
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn finish(self) -> Result<S, Error> {
+        if self.open != NONE || self.pending != 0 {
+            return Err(self.error(ErrorKind::UnbalancedContainer));
+        }
+        Ok(self.sink)
     }
 
+    /// The number of containers of unknown length open now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{Deferred, Writer};
+    /// let mut w = Writer::new(Vec::new());
+    /// let a = w.begin_array(Deferred::Patch)?;
+    /// assert_eq!(w.depth(), 1);
+    /// w.end(a)?;
+    /// assert_eq!(w.depth(), 0);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    #[cold]
+    fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(self.sink.position(), kind)
+    }
+
+    /// Counts one value at the current level.
+    #[inline(always)]
+    fn tick(&mut self) {
+        self.count += u64::from(self.pending == 0);
+        self.pending = self.pending.saturating_sub(1);
+    }
+
+    /// Counts `n` consecutive complete values.
     #[inline]
+    fn ticks(&mut self, n: u64) {
+        let owed = n.min(self.pending);
+        self.pending -= owed;
+        self.count += n - owed;
+    }
+
+    /// Writes a value of `head[..n]` and `body`.
+    #[inline(always)]
+    fn emit(&mut self, head: [u8; HEAD_MAX], n: usize, body: &[u8]) -> Result<(), Error> {
+        self.sink.put_value(&head, n, body)
+    }
+
+    /// Writes a scalar or a container header: `head[..n]`.
+    #[inline(always)]
+    fn emit_head(&mut self, head: [u8; HEAD_MAX], n: usize) -> Result<(), Error> {
+        self.sink.put_head(&head, n)
+    }
+
+    /// Writes a one-byte value.
+    #[inline(always)]
+    fn emit1(&mut self, b: u8) -> Result<(), Error> {
+        self.emit_head(head1(b), 1)
+    }
+
+    /// Writes a marker and a big-endian number.
+    #[inline(always)]
     fn marker_be<const N: usize>(&mut self, marker: u8, v: [u8; N]) -> Result<(), Error> {
-        let mut tmp = [0u8; 9];
-        tmp[0] = marker;
-        tmp[1..=N].copy_from_slice(&v);
-        self.put(&tmp[..=N])
+        let mut h = [0u8; HEAD_MAX];
+        h[0] = marker;
+        h[1..=N].copy_from_slice(&v);
+        self.emit_head(h, N + 1)
     }
 
     /// Writes `nil`.
@@ -196,8 +409,10 @@ impl<S: Sink> Writer<S> {
     /// w.nil().unwrap();
     /// assert_eq!(w.into_inner(), [0xc0]);
     /// ```
+    #[inline(always)]
     pub fn nil(&mut self) -> Result<(), Error> {
-        self.put(&[0xc0])
+        self.tick();
+        self.emit1(0xc0)
     }
 
     /// Writes a bool.
@@ -213,8 +428,10 @@ impl<S: Sink> Writer<S> {
     /// w.bool(false).unwrap();
     /// assert_eq!(w.into_inner(), [0xc2]);
     /// ```
+    #[inline(always)]
     pub fn bool(&mut self, v: bool) -> Result<(), Error> {
-        self.put(&[if v { 0xc3 } else { 0xc2 }])
+        self.tick();
+        self.emit1(if v { 0xc3 } else { 0xc2 })
     }
 
     /// Writes an unsigned integer in its smallest unsigned form.
@@ -230,11 +447,18 @@ impl<S: Sink> Writer<S> {
     /// w.uint(128).unwrap();
     /// assert_eq!(w.into_inner(), [0xcc, 0x80]);
     /// ```
+    #[inline(always)]
     pub fn uint(&mut self, v: u64) -> Result<(), Error> {
+        self.tick();
+        self.put_uint(v)
+    }
+
+    #[inline(always)]
+    fn put_uint(&mut self, v: u64) -> Result<(), Error> {
         if v < 128 {
-            self.put(&[v as u8])
+            self.emit1(v as u8)
         } else if v <= u8::MAX as u64 {
-            self.put(&[0xcc, v as u8])
+            self.marker_be(0xcc, [v as u8])
         } else if v <= u16::MAX as u64 {
             self.marker_be(0xcd, (v as u16).to_be_bytes())
         } else if v <= u32::MAX as u64 {
@@ -258,13 +482,15 @@ impl<S: Sink> Writer<S> {
     /// w.int(-33).unwrap();
     /// assert_eq!(w.into_inner(), [0xd0, 0xdf]);
     /// ```
+    #[inline(always)]
     pub fn int(&mut self, v: i64) -> Result<(), Error> {
+        self.tick();
         if v >= 0 {
             return match self.mode {
-                IntMode::Smallest => self.uint(v as u64),
+                IntMode::Smallest => self.put_uint(v as u64),
                 IntMode::GoCompatible => {
                     if v < 128 {
-                        self.put(&[v as u8])
+                        self.emit1(v as u8)
                     } else if v <= i16::MAX as i64 {
                         self.marker_be(0xd1, (v as i16).to_be_bytes())
                     } else if v <= i32::MAX as i64 {
@@ -276,9 +502,9 @@ impl<S: Sink> Writer<S> {
             };
         }
         if v >= -32 {
-            self.put(&[v as u8])
+            self.emit1(v as u8)
         } else if v >= i8::MIN as i64 {
-            self.put(&[0xd0, v as u8])
+            self.marker_be(0xd0, [v as u8])
         } else if v >= i16::MIN as i64 {
             self.marker_be(0xd1, (v as i16).to_be_bytes())
         } else if v >= i32::MIN as i64 {
@@ -301,11 +527,14 @@ impl<S: Sink> Writer<S> {
     /// w.f32(0.5).unwrap();
     /// assert_eq!(w.into_inner(), [0xca, 0x3f, 0, 0, 0]);
     /// ```
+    #[inline(always)]
     pub fn f32(&mut self, v: f32) -> Result<(), Error> {
+        self.tick();
         self.marker_be(0xca, v.to_bits().to_be_bytes())
     }
 
-    /// Writes a float 64.
+    /// Writes a float 64. (It stays a float 64 even when a float 32 would hold it exactly, as
+    /// rmpv and msgpack-c do; call [`Writer::f32`] for the short form.)
     ///
     /// # Errors
     ///
@@ -318,48 +547,46 @@ impl<S: Sink> Writer<S> {
     /// w.f64(0.5).unwrap();
     /// assert_eq!(w.into_inner(), [0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
     /// ```
+    #[inline(always)]
     pub fn f64(&mut self, v: f64) -> Result<(), Error> {
+        self.tick();
         self.marker_be(0xcb, v.to_bits().to_be_bytes())
     }
 
-    fn len_header(
-        &mut self,
-        v: u32,
-        fix: Option<(u8, u32)>,
-        m8: Option<u8>,
-        m16: u8,
-        m32: u8,
-    ) -> Result<(), Error> {
-        if let Some((base, max)) = fix {
-            if v <= max {
-                return self.put(&[base | v as u8]);
+    /// The smallest length header of a family.
+    #[inline(always)]
+    fn len_head(len: u32, forms: LenForms) -> ([u8; HEAD_MAX], usize) {
+        if let Some((base, max)) = forms.fix {
+            if len <= max {
+                return (head1(base | len as u8), 1);
             }
         }
-        if let Some(m8) = m8 {
-            if v <= u8::MAX as u32 {
-                return self.put(&[m8, v as u8]);
+        if let Some(m8) = forms.m8 {
+            if len <= u8::MAX as u32 {
+                return (head2(m8, len as u8), 2);
             }
         }
-        if v <= u16::MAX as u32 {
-            self.marker_be(m16, (v as u16).to_be_bytes())
+        if len <= u16::MAX as u32 {
+            let l = (len as u16).to_be_bytes();
+            (head_of(&[forms.m16, l[0], l[1]]), 3)
         } else {
-            self.marker_be(m32, v.to_be_bytes())
+            let l = len.to_be_bytes();
+            (head_of(&[forms.m32, l[0], l[1], l[2], l[3]]), 5)
         }
     }
 
+    #[inline(always)]
     fn checked_len(&self, len: usize) -> Result<u32, Error> {
-        u32::try_from(len).map_err(|_| {
-            Error::new(
-                0,
-                ErrorKind::LengthLimit {
-                    len: len as u64,
-                    limit: u32::MAX as u64,
-                },
-            )
-        })
+        match u32::try_from(len) {
+            Ok(n) => Ok(n),
+            Err(_) => Err(self.error(ErrorKind::LengthLimit {
+                len: len as u64,
+                limit: u32::MAX as u64,
+            })),
+        }
     }
 
-    /// Writes a str header for `len` bytes.
+    /// Writes a str header for `len` bytes; write the bytes next with [`Writer::payload`].
     ///
     /// # Errors
     ///
@@ -369,11 +596,15 @@ impl<S: Sink> Writer<S> {
     ///
     /// ```
     /// let mut w = msgskim::write::Writer::new(Vec::new());
-    /// w.str_len(32).unwrap();
-    /// assert_eq!(w.into_inner(), [0xd9, 32]);
+    /// w.str_len(32)?;
+    /// w.payload(&[b'x'; 32])?;
+    /// assert_eq!(w.into_inner()[..3], [0xd9, 32, b'x']);
+    /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn str_len(&mut self, len: u32) -> Result<(), Error> {
-        self.len_header(len, Some((0xa0, 31)), Some(0xd9), 0xda, 0xdb)
+        self.tick();
+        let (h, n) = Self::len_head(len, STR);
+        self.emit_head(h, n)
     }
 
     /// Writes a str.
@@ -389,6 +620,7 @@ impl<S: Sink> Writer<S> {
     /// w.str("hi").unwrap();
     /// assert_eq!(w.into_inner(), [0xa2, b'h', b'i']);
     /// ```
+    #[inline(always)]
     pub fn str(&mut self, v: &str) -> Result<(), Error> {
         self.str_bytes(v.as_bytes())
     }
@@ -406,10 +638,34 @@ impl<S: Sink> Writer<S> {
     /// w.str_bytes(b"\xff").unwrap();
     /// assert_eq!(w.into_inner(), [0xa1, 0xff]);
     /// ```
+    #[inline(always)]
     pub fn str_bytes(&mut self, v: &[u8]) -> Result<(), Error> {
-        let n = self.checked_len(v.len())?;
-        self.str_len(n)?;
-        self.put(v)
+        let len = self.checked_len(v.len())?;
+        self.tick();
+        let (h, n) = Self::len_head(len, STR);
+        self.emit(h, n, v)
+    }
+
+    /// Writes a bin header for `len` bytes; write the bytes next with [`Writer::payload`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::new());
+    /// w.bin_len(2)?;
+    /// w.payload(&[7])?;
+    /// w.payload(&[8])?;
+    /// assert_eq!(w.into_inner(), [0xc4, 2, 7, 8]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn bin_len(&mut self, len: u32) -> Result<(), Error> {
+        self.tick();
+        let (h, n) = Self::len_head(len, BIN);
+        self.emit_head(h, n)
     }
 
     /// Writes a bin.
@@ -425,10 +681,55 @@ impl<S: Sink> Writer<S> {
     /// w.bin(&[1, 2]).unwrap();
     /// assert_eq!(w.into_inner(), [0xc4, 2, 1, 2]);
     /// ```
+    #[inline(always)]
     pub fn bin(&mut self, v: &[u8]) -> Result<(), Error> {
-        let n = self.checked_len(v.len())?;
-        self.len_header(n, None, Some(0xc4), 0xc5, 0xc6)?;
-        self.put(v)
+        let len = self.checked_len(v.len())?;
+        self.tick();
+        let (h, n) = Self::len_head(len, BIN);
+        self.emit(h, n, v)
+    }
+
+    #[inline(always)]
+    fn ext_head(ty: i8, len: u32) -> ([u8; HEAD_MAX], usize) {
+        let t = ty as u8;
+        match len {
+            1 => (head2(0xd4, t), 2),
+            2 => (head2(0xd5, t), 2),
+            4 => (head2(0xd6, t), 2),
+            8 => (head2(0xd7, t), 2),
+            16 => (head2(0xd8, t), 2),
+            _ if len <= u8::MAX as u32 => (head_of(&[0xc7, len as u8, t]), 3),
+            _ if len <= u16::MAX as u32 => {
+                let l = (len as u16).to_be_bytes();
+                (head_of(&[0xc8, l[0], l[1], t]), 4)
+            }
+            _ => {
+                let l = len.to_be_bytes();
+                (head_of(&[0xc9, l[0], l[1], l[2], l[3], t]), 6)
+            }
+        }
+    }
+
+    /// Writes an ext header for `len` data bytes of type `ty` (fixext where the length
+    /// allows); write the data next with [`Writer::payload`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::new());
+    /// w.ext_len(7, 3)?;
+    /// w.payload(b"abc")?;
+    /// assert_eq!(w.into_inner(), [0xc7, 3, 7, b'a', b'b', b'c']);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn ext_len(&mut self, ty: i8, len: u32) -> Result<(), Error> {
+        self.tick();
+        let (h, n) = Self::ext_head(ty, len);
+        self.emit_head(h, n)
     }
 
     /// Writes an ext (fixext where the length allows).
@@ -444,29 +745,38 @@ impl<S: Sink> Writer<S> {
     /// w.ext(5, &[0xaa]).unwrap();
     /// assert_eq!(w.into_inner(), [0xd4, 5, 0xaa]);
     /// ```
+    #[inline(always)]
     pub fn ext(&mut self, ty: i8, data: &[u8]) -> Result<(), Error> {
-        let n = self.checked_len(data.len())?;
-        let t = ty as u8;
-        match n {
-            1 => self.put(&[0xd4, t])?,
-            2 => self.put(&[0xd5, t])?,
-            4 => self.put(&[0xd6, t])?,
-            8 => self.put(&[0xd7, t])?,
-            16 => self.put(&[0xd8, t])?,
-            _ if n <= u8::MAX as u32 => self.put(&[0xc7, n as u8, t])?,
-            _ if n <= u16::MAX as u32 => {
-                let l = (n as u16).to_be_bytes();
-                self.put(&[0xc8, l[0], l[1], t])?
-            }
-            _ => {
-                let l = n.to_be_bytes();
-                self.put(&[0xc9, l[0], l[1], l[2], l[3], t])?
-            }
-        }
-        self.put(data)
+        let len = self.checked_len(data.len())?;
+        self.tick();
+        let (h, n) = Self::ext_head(ty, len);
+        self.emit(h, n, data)
     }
 
-    /// Writes a Timestamp in the smallest of its three forms.
+    /// Writes bytes that belong to the str, bin or ext whose header was just written with
+    /// [`Writer::str_len`], [`Writer::bin_len`] or [`Writer::ext_len`]. They are not counted as
+    /// a value, and the writer does not check that they add up to the declared length.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::new());
+    /// w.str_len(2)?;
+    /// w.payload(b"ok")?;
+    /// assert_eq!(w.into_inner(), [0xa2, b'o', b'k']);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline]
+    pub fn payload(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.emit([0; HEAD_MAX], 0, bytes)
+    }
+
+    /// Writes a Timestamp in the smallest of its three forms: 32-bit (seconds in
+    /// `0..2^32`, no nanoseconds), 64-bit (seconds in `0..2^34`), or 96-bit.
     ///
     /// # Errors
     ///
@@ -480,23 +790,29 @@ impl<S: Sink> Writer<S> {
     /// w.timestamp(Timestamp::new(1, 0).unwrap()).unwrap();
     /// assert_eq!(w.into_inner(), [0xd6, 0xff, 0, 0, 0, 1]);
     /// ```
+    #[inline(always)]
     pub fn timestamp(&mut self, t: Timestamp) -> Result<(), Error> {
+        self.tick();
         let (s, ns) = (t.seconds(), t.nanoseconds());
-        if (0..1 << 34).contains(&s) {
-            if ns == 0 && s <= u32::MAX as i64 {
-                self.ext(-1, &(s as u32).to_be_bytes())
+        let ty = Timestamp::EXT_TYPE as u8;
+        if s as u64 >> 34 == 0 {
+            if ns == 0 && s as u64 >> 32 == 0 {
+                let mut h = head2(0xd6, ty);
+                h[2..6].copy_from_slice(&(s as u32).to_be_bytes());
+                self.emit_head(h, 6)
             } else {
-                self.ext(-1, &(((ns as u64) << 34) | s as u64).to_be_bytes())
+                let v = ((ns as u64) << 34) | s as u64;
+                self.emit(head2(0xd7, ty), 2, &v.to_be_bytes())
             }
         } else {
-            let mut d = [0u8; 12];
-            d[..4].copy_from_slice(&ns.to_be_bytes());
-            d[4..].copy_from_slice(&s.to_be_bytes());
-            self.ext(-1, &d)
+            let mut body = [0u8; 12];
+            body[..4].copy_from_slice(&ns.to_be_bytes());
+            body[4..].copy_from_slice(&s.to_be_bytes());
+            self.emit(head_of(&[0xc7, 12, ty]), 3, &body)
         }
     }
 
-    /// Writes an array header for `len` elements.
+    /// Writes an array header for `len` elements; write the elements next.
     ///
     /// # Errors
     ///
@@ -509,11 +825,15 @@ impl<S: Sink> Writer<S> {
     /// w.array_len(16).unwrap();
     /// assert_eq!(w.into_inner(), [0xdc, 0, 16]);
     /// ```
+    #[inline(always)]
     pub fn array_len(&mut self, len: u32) -> Result<(), Error> {
-        self.len_header(len, Some((0x90, 15)), None, 0xdc, 0xdd)
+        self.tick();
+        self.pending += len as u64;
+        let (h, n) = Self::len_head(len, ARRAY);
+        self.emit_head(h, n)
     }
 
-    /// Writes a map header for `len` pairs.
+    /// Writes a map header for `len` pairs; write keys and values next, alternating.
     ///
     /// # Errors
     ///
@@ -526,24 +846,294 @@ impl<S: Sink> Writer<S> {
     /// w.map_len(1).unwrap();
     /// assert_eq!(w.into_inner(), [0x81]);
     /// ```
+    #[inline(always)]
     pub fn map_len(&mut self, len: u32) -> Result<(), Error> {
-        self.len_header(len, Some((0x80, 15)), None, 0xde, 0xdf)
+        self.tick();
+        self.pending += 2 * len as u64;
+        let (h, n) = Self::len_head(len, MAP);
+        self.emit_head(h, n)
     }
 
-    /// Writes bytes that already are MessagePack, as they are.
+    /// Writes bytes that already are MessagePack (one or more complete values) as they are,
+    /// so that subtrees can be spliced without decoding them.
+    ///
+    /// The bytes are walked once with [`skip_value`](crate::skip_value) to count the values
+    /// (the writer needs the count for containers of unknown length) and to make sure they
+    /// are complete; nothing is decoded or copied besides the write itself.
     ///
     /// # Errors
     ///
-    /// Whatever the sink reports.
+    /// Whatever [`skip_value`](crate::skip_value) finds (truncation, the reserved byte), with
+    /// the offset within `msgpack`; then nothing is written. Whatever the sink reports.
     ///
     /// # Examples
     ///
     /// ```
     /// let mut w = msgskim::write::Writer::new(Vec::new());
-    /// w.raw(&[0x91, 0x01]).unwrap();
-    /// assert_eq!(w.into_inner(), [0x91, 0x01]);
+    /// w.array_len(3)?;
+    /// w.raw(&[0x91, 0x01, 0xc0])?; // two values: [1] and nil
+    /// w.nil()?;
+    /// assert_eq!(w.finish()?, [0x93, 0x91, 0x01, 0xc0, 0xc0]);
+    /// assert!(msgskim::write::Writer::new(Vec::new()).raw(&[0x92, 0x01]).is_err());
+    /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn raw(&mut self, msgpack: &[u8]) -> Result<(), Error> {
-        self.put(msgpack)
+        let mut pos = 0;
+        let mut n = 0u64;
+        while pos < msgpack.len() {
+            pos = skip_value(msgpack, pos)?;
+            n += 1;
+        }
+        self.ticks(n);
+        self.emit([0; HEAD_MAX], 0, msgpack)
+    }
+
+    /// Writes one [`Token`]: a scalar in its smallest form (integers per the [`IntMode`]), or
+    /// a container header whose elements must follow. Re-encoding a token stream this way
+    /// normalizes it to the smallest forms.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports; [`ErrorKind::LengthLimit`] past 4 GiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{write::Writer, Tokenizer};
+    /// // [uint16 1, int32 -1] in wasteful forms
+    /// let input = [0x92, 0xcd, 0, 1, 0xd2, 0xff, 0xff, 0xff, 0xff];
+    /// let mut w = Writer::new(Vec::new());
+    /// for t in Tokenizer::new(&input) {
+    ///     w.token(&t?)?;
+    /// }
+    /// assert_eq!(w.finish()?, [0x92, 0x01, 0xff]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn token(&mut self, t: &Token<'_>) -> Result<(), Error> {
+        match *t {
+            Token::Nil => self.nil(),
+            Token::Bool(v) => self.bool(v),
+            Token::UInt(v) => self.uint(v),
+            Token::Int(v) => self.int(v),
+            Token::F32(v) => self.f32(v),
+            Token::F64(v) => self.f64(v),
+            Token::Str(s) => self.str_bytes(s.as_bytes()),
+            Token::Bin(b) => self.bin(b),
+            Token::Ext(e) => self.ext(e.ty, e.data),
+            Token::Timestamp(ts) => self.timestamp(ts),
+            Token::Array(n) => self.array_len(n),
+            Token::Map(n) => self.map_len(n),
+        }
+    }
+
+    /// Writes any [`Encode`] value: Rust scalars, strings, options, slices, maps, tokens.
+    ///
+    /// # Errors
+    ///
+    /// Whatever writing the value reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut w = msgskim::write::Writer::new(Vec::new());
+    /// w.encode(&[Some(1u8), None])?;
+    /// assert_eq!(w.into_inner(), [0x92, 0x01, 0xc0]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline]
+    pub fn encode<T: Encode + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.encode(self)
+    }
+}
+
+impl<S: PatchSink> Writer<S> {
+    fn begin(&mut self, map: bool, how: Deferred) -> Result<Open, Error> {
+        let pos = usize::try_from(self.sink.position()).unwrap_or(NONE);
+        self.sink
+            .put(&[if map { 0xdf } else { 0xdd }, 0, 0, 0, 0])?;
+        self.tick();
+        let open = Open {
+            pos,
+            parent: self.open,
+            count: self.count,
+            pending: self.pending,
+            map,
+            how,
+        };
+        self.open = pos;
+        self.count = 0;
+        self.pending = 0;
+        self.depth += 1;
+        Ok(open)
+    }
+
+    /// Opens an array whose length is not known yet; write its elements, then close it with
+    /// [`Writer::end`]. See the [module docs](self) for the strategies.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports (the header takes 5 bytes while the array is open).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{Deferred, Writer};
+    /// let mut w = Writer::new(Vec::new());
+    /// let outer = w.begin_array(Deferred::Compact)?;
+    /// let inner = w.begin_array(Deferred::Compact)?;
+    /// w.uint(1)?;
+    /// w.end(inner)?;
+    /// w.uint(2)?;
+    /// w.end(outer)?;
+    /// assert_eq!(w.into_inner(), [0x92, 0x91, 0x01, 0x02]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn begin_array(&mut self, how: Deferred) -> Result<Open, Error> {
+        self.begin(false, how)
+    }
+
+    /// Opens a map whose length is not known yet; write keys and values, alternating, then
+    /// close it with [`Writer::end`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports (the header takes 5 bytes while the map is open).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{Deferred, Writer};
+    /// let mut w = Writer::new(Vec::new());
+    /// let m = w.begin_map(Deferred::Patch)?;
+    /// w.str("a")?;
+    /// w.nil()?;
+    /// w.end(m)?;
+    /// assert_eq!(w.into_inner(), [0xdf, 0, 0, 0, 1, 0xa1, b'a', 0xc0]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn begin_map(&mut self, how: Deferred) -> Result<Open, Error> {
+        self.begin(true, how)
+    }
+
+    /// Closes the innermost open container of unknown length, writing its header.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::UnbalancedContainer`] when `open` is not the innermost open container
+    ///   (offset: its header), or when a container of known length inside it still lacks
+    ///   elements (offset: the current position);
+    /// - [`ErrorKind::OddMapItems`] for a map holding a key without a value;
+    /// - [`ErrorKind::ContainerLimit`] past 2^32 - 1 elements.
+    ///
+    /// On error the container stays open and the output is not usable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{ErrorKind, write::{Deferred, Writer}};
+    /// let mut w = Writer::new(Vec::new());
+    /// let m = w.begin_map(Deferred::Compact)?;
+    /// w.str("key without value")?;
+    /// assert_eq!(w.end(m).unwrap_err().kind(), ErrorKind::OddMapItems);
+    ///
+    /// let mut w = Writer::new(Vec::new());
+    /// let outer = w.begin_array(Deferred::Compact)?;
+    /// let _inner = w.begin_array(Deferred::Compact)?;
+    /// assert_eq!(w.end(outer).unwrap_err().kind(), ErrorKind::UnbalancedContainer);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn end(&mut self, open: Open) -> Result<(), Error> {
+        if open.pos != self.open || open.pos == NONE {
+            return Err(Error::new(open.pos as u64, ErrorKind::UnbalancedContainer));
+        }
+        if self.pending != 0 {
+            return Err(self.error(ErrorKind::UnbalancedContainer));
+        }
+        let items = self.count;
+        let len = if open.map {
+            if items % 2 != 0 {
+                return Err(self.error(ErrorKind::OddMapItems));
+            }
+            items / 2
+        } else {
+            items
+        };
+        let Ok(len) = u32::try_from(len) else {
+            return Err(Error::new(
+                open.pos as u64,
+                ErrorKind::ContainerLimit {
+                    len,
+                    limit: u32::MAX as u64,
+                },
+            ));
+        };
+        match open.how {
+            Deferred::Patch => self.sink.patch(open.pos + 1, &len.to_be_bytes()),
+            Deferred::Compact => {
+                let (h, n) = Self::len_head(len, if open.map { MAP } else { ARRAY });
+                self.sink.patch(open.pos, &h[..n]);
+                if n < 5 {
+                    self.sink.close_gap(open.pos + n, 5 - n);
+                }
+            }
+        }
+        self.open = open.parent;
+        self.count = open.count;
+        self.pending = open.pending;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Writes an array of unknown length with `f` writing its elements: [`Writer::begin_array`],
+    /// `f`, [`Writer::end`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` or [`Writer::end`] reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{Deferred, Writer};
+    /// let mut w = Writer::new(Vec::new());
+    /// w.array_with(Deferred::Compact, |w| (0..20u8).try_for_each(|i| w.uint(i.into())))?;
+    /// assert_eq!(w.into_inner()[..4], [0xdc, 0, 20, 0]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn array_with<F>(&mut self, how: Deferred, f: F) -> Result<(), Error>
+    where
+        F: FnOnce(&mut Self) -> Result<(), Error>,
+    {
+        let open = self.begin_array(how)?;
+        f(self)?;
+        self.end(open)
+    }
+
+    /// Writes a map of unknown length with `f` writing its keys and values: see
+    /// [`Writer::array_with`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever `f` or [`Writer::end`] reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::write::{Deferred, Writer};
+    /// let mut w = Writer::new(Vec::new());
+    /// w.map_with(Deferred::Compact, |w| {
+    ///     w.str("x")?;
+    ///     w.uint(1)
+    /// })?;
+    /// assert_eq!(w.into_inner(), [0x81, 0xa1, b'x', 0x01]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn map_with<F>(&mut self, how: Deferred, f: F) -> Result<(), Error>
+    where
+        F: FnOnce(&mut Self) -> Result<(), Error>,
+    {
+        let open = self.begin_map(how)?;
+        f(self)?;
+        self.end(open)
     }
 }

@@ -1,0 +1,354 @@
+//! Encoding the listing and message data with msgskim's `Writer` and with rmp's encoder, the
+//! same logical values in the same group, into a reused `Vec<u8>`. Both encoders must produce
+//! the same bytes as the generator (checked before timing, and the length inside the loop).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use msgskim::gen::{listing, messages, ListingConfig};
+use msgskim::write::{IntMode, Writer};
+use msgskim::{Timestamp, Token, Tokenizer};
+
+/// One listing entry, as a Go or Rust program would hold it.
+#[derive(Default)]
+struct Entry {
+    name: String,
+    checksum: String,
+    atime: String,
+    version: String,
+    location: String,
+    custom: String,
+    size: i64,
+    copies: i16,
+    flags: u16,
+}
+
+struct Page {
+    uuid: String,
+    token: String,
+    entries: Vec<Entry>,
+    flags: u64,
+}
+
+struct Message {
+    user_id: String,
+    audio: Vec<u8>,
+    premium: bool,
+    ts: Timestamp,
+}
+
+fn str_of(t: Token<'_>) -> String {
+    t.as_str().expect("str").to_owned()
+}
+
+fn decode_listing(buf: &[u8]) -> Vec<Page> {
+    let mut t = Tokenizer::new(buf);
+    let mut pages = Vec::new();
+    while t.position() < buf.len() {
+        let mut next = || t.next_token().unwrap().unwrap();
+        assert_eq!(next(), Token::Map(4));
+        assert_eq!(next().as_str(), Some("UUID"));
+        let uuid = str_of(next());
+        assert_eq!(next().as_str(), Some("ContinuationToken"));
+        let token = str_of(next());
+        assert_eq!(next().as_str(), Some("Entries"));
+        let Token::Array(n) = next() else { panic!() };
+        let mut entries = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let Token::Map(k) = next() else { panic!() };
+            let mut e = Entry::default();
+            for _ in 0..k {
+                let key = next();
+                let v = next();
+                match key.as_str().unwrap() {
+                    "n" => e.name = str_of(v),
+                    "cs" => e.checksum = str_of(v),
+                    "a" => e.atime = str_of(v),
+                    "v" => e.version = str_of(v),
+                    "t" => e.location = str_of(v),
+                    "m" => e.custom = str_of(v),
+                    "s" => e.size = v.as_i64().unwrap(),
+                    "c" => e.copies = v.as_i64().unwrap() as i16,
+                    "f" => e.flags = v.as_u64().unwrap() as u16,
+                    other => panic!("key {other}"),
+                }
+            }
+            entries.push(e);
+        }
+        assert_eq!(next().as_str(), Some("Flags"));
+        let flags = next().as_u64().unwrap();
+        pages.push(Page {
+            uuid,
+            token,
+            entries,
+            flags,
+        });
+    }
+    pages
+}
+
+fn decode_messages(buf: &[u8]) -> Vec<Message> {
+    let mut t = Tokenizer::new(buf);
+    let mut out = Vec::new();
+    while let Some(tok) = t.next_token().unwrap() {
+        assert_eq!(tok, Token::Map(4));
+        let mut next = || t.next_token().unwrap().unwrap();
+        assert_eq!(next().as_str(), Some("user_id"));
+        let user_id = str_of(next());
+        assert_eq!(next().as_str(), Some("audio"));
+        let Token::Bin(audio) = next() else { panic!() };
+        assert_eq!(next().as_str(), Some("premium"));
+        let Token::Bool(premium) = next() else {
+            panic!()
+        };
+        assert_eq!(next().as_str(), Some("ts"));
+        let Token::Timestamp(ts) = next() else {
+            panic!()
+        };
+        out.push(Message {
+            user_id,
+            audio: audio.to_vec(),
+            premium,
+            ts,
+        });
+    }
+    out
+}
+
+fn entry_len(e: &Entry) -> u32 {
+    1 + [
+        !e.checksum.is_empty(),
+        !e.atime.is_empty(),
+        !e.version.is_empty(),
+        !e.location.is_empty(),
+        !e.custom.is_empty(),
+        e.size != 0,
+        e.copies != 0,
+        e.flags != 0,
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count() as u32
+}
+
+// ---- msgskim ----
+
+fn listing_msgskim(pages: &[Page], out: &mut Vec<u8>) {
+    let mut w = Writer::with_mode(out, IntMode::GoCompatible);
+    for p in pages {
+        w.map_len(4).unwrap();
+        w.str("UUID").unwrap();
+        w.str(&p.uuid).unwrap();
+        w.str("ContinuationToken").unwrap();
+        w.str(&p.token).unwrap();
+        w.str("Entries").unwrap();
+        w.array_len(p.entries.len() as u32).unwrap();
+        for e in &p.entries {
+            w.map_len(entry_len(e)).unwrap();
+            w.str("n").unwrap();
+            w.str(&e.name).unwrap();
+            for (k, v) in [
+                ("cs", &e.checksum),
+                ("a", &e.atime),
+                ("v", &e.version),
+                ("t", &e.location),
+                ("m", &e.custom),
+            ] {
+                if !v.is_empty() {
+                    w.str(k).unwrap();
+                    w.str(v).unwrap();
+                }
+            }
+            if e.size != 0 {
+                w.str("s").unwrap();
+                w.int(e.size).unwrap();
+            }
+            if e.copies != 0 {
+                w.str("c").unwrap();
+                w.int(e.copies.into()).unwrap();
+            }
+            if e.flags != 0 {
+                w.str("f").unwrap();
+                w.uint(e.flags.into()).unwrap();
+            }
+        }
+        w.str("Flags").unwrap();
+        w.uint(p.flags).unwrap();
+    }
+}
+
+fn messages_msgskim(msgs: &[Message], out: &mut Vec<u8>) {
+    let mut w = Writer::new(out);
+    for m in msgs {
+        w.map_len(4).unwrap();
+        w.str("user_id").unwrap();
+        w.str(&m.user_id).unwrap();
+        w.str("audio").unwrap();
+        w.bin(&m.audio).unwrap();
+        w.str("premium").unwrap();
+        w.bool(m.premium).unwrap();
+        w.str("ts").unwrap();
+        w.timestamp(m.ts).unwrap();
+    }
+}
+
+// ---- rmp ----
+
+/// Go's tinylib/msgp integer forms with rmp's primitives.
+fn rmp_go_int(out: &mut Vec<u8>, v: i64) {
+    use rmp::encode::*;
+    if (0..128).contains(&v) {
+        write_pfix(out, v as u8).unwrap();
+    } else if v >= 0 {
+        if v <= i16::MAX as i64 {
+            write_i16(out, v as i16).unwrap();
+        } else if v <= i32::MAX as i64 {
+            write_i32(out, v as i32).unwrap();
+        } else {
+            write_i64(out, v).unwrap();
+        }
+    } else {
+        write_sint(out, v).unwrap();
+    }
+}
+
+fn listing_rmp(pages: &[Page], out: &mut Vec<u8>) {
+    use rmp::encode::*;
+    for p in pages {
+        write_map_len(out, 4).unwrap();
+        write_str(out, "UUID").unwrap();
+        write_str(out, &p.uuid).unwrap();
+        write_str(out, "ContinuationToken").unwrap();
+        write_str(out, &p.token).unwrap();
+        write_str(out, "Entries").unwrap();
+        write_array_len(out, p.entries.len() as u32).unwrap();
+        for e in &p.entries {
+            write_map_len(out, entry_len(e)).unwrap();
+            write_str(out, "n").unwrap();
+            write_str(out, &e.name).unwrap();
+            for (k, v) in [
+                ("cs", &e.checksum),
+                ("a", &e.atime),
+                ("v", &e.version),
+                ("t", &e.location),
+                ("m", &e.custom),
+            ] {
+                if !v.is_empty() {
+                    write_str(out, k).unwrap();
+                    write_str(out, v).unwrap();
+                }
+            }
+            if e.size != 0 {
+                write_str(out, "s").unwrap();
+                rmp_go_int(out, e.size);
+            }
+            if e.copies != 0 {
+                write_str(out, "c").unwrap();
+                rmp_go_int(out, e.copies.into());
+            }
+            if e.flags != 0 {
+                write_str(out, "f").unwrap();
+                write_uint(out, e.flags.into()).unwrap();
+            }
+        }
+        write_str(out, "Flags").unwrap();
+        write_uint(out, p.flags).unwrap();
+    }
+}
+
+fn rmp_timestamp(out: &mut Vec<u8>, t: Timestamp) {
+    use rmp::encode::*;
+    use std::io::Write;
+    let (s, ns) = (t.seconds(), t.nanoseconds());
+    if (0..1 << 34).contains(&s) {
+        if ns == 0 && s <= u32::MAX as i64 {
+            write_ext_meta(out, 4, -1).unwrap();
+            out.write_all(&(s as u32).to_be_bytes()).unwrap();
+        } else {
+            write_ext_meta(out, 8, -1).unwrap();
+            out.write_all(&(((ns as u64) << 34) | s as u64).to_be_bytes())
+                .unwrap();
+        }
+    } else {
+        write_ext_meta(out, 12, -1).unwrap();
+        out.write_all(&ns.to_be_bytes()).unwrap();
+        out.write_all(&s.to_be_bytes()).unwrap();
+    }
+}
+
+fn messages_rmp(msgs: &[Message], out: &mut Vec<u8>) {
+    use rmp::encode::*;
+    for m in msgs {
+        write_map_len(out, 4).unwrap();
+        write_str(out, "user_id").unwrap();
+        write_str(out, &m.user_id).unwrap();
+        write_str(out, "audio").unwrap();
+        write_bin(out, &m.audio).unwrap();
+        write_str(out, "premium").unwrap();
+        write_bool(out, m.premium).unwrap();
+        write_str(out, "ts").unwrap();
+        rmp_timestamp(out, m.ts);
+    }
+}
+
+type Enc<T> = fn(&[T], &mut Vec<u8>);
+
+fn group<T>(
+    c: &mut Criterion,
+    name: &str,
+    data: &[u8],
+    values: &[T],
+    encoders: [(&str, Enc<T>); 2],
+) {
+    let mut out = Vec::with_capacity(data.len());
+    for (who, f) in encoders {
+        out.clear();
+        f(values, &mut out);
+        assert!(out == data, "{who} reproduces the {name} bytes");
+    }
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    for (who, f) in encoders {
+        g.bench_function(who, |b| {
+            b.iter(|| {
+                out.clear();
+                f(black_box(values), &mut out);
+                assert_eq!(out.len(), data.len());
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let dump = listing(ListingConfig {
+        seed: 1,
+        entries: 20_000,
+        page_size: 10_000,
+    });
+    let pages = decode_listing(&dump);
+    group(
+        c,
+        "write/listing",
+        &dump,
+        &pages,
+        [("msgskim", listing_msgskim), ("rmp", listing_rmp)],
+    );
+
+    let msgs = messages(1, 300);
+    let decoded = decode_messages(&msgs);
+    group(
+        c,
+        "write/messages",
+        &msgs,
+        &decoded,
+        [("msgskim", messages_msgskim), ("rmp", messages_rmp)],
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = bench
+}
+criterion_main!(benches);
