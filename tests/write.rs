@@ -759,3 +759,31 @@ fn the_literal_macro_without_a_heap() {
     assert_eq!(err.kind(), ErrorKind::BufferFull);
     assert_eq!(err.offset(), 5);
 }
+
+#[test]
+fn raw_values_are_spliced_as_they_are() {
+    use msgskim::RawValue;
+    // A page with wasteful forms inside: they must come through untouched.
+    let page = b"\x82\xa1n\xd9\x03abc\xa4tags\xdc\x00\x02\xcd\x00\x01\xc0";
+    let doc = RawValue::new(page).unwrap();
+    let name = doc.get("n").unwrap();
+    let tags = doc.get("tags").unwrap();
+
+    let out = msgpack!({"name": name, "tags": [tags, tags], "whole": doc}).unwrap();
+    let mut want = b"\x83\xa4name\xd9\x03abc\xa4tags\x92".to_vec();
+    want.extend_from_slice(tags.as_bytes());
+    want.extend_from_slice(tags.as_bytes());
+    want.extend_from_slice(b"\xa5whole");
+    want.extend_from_slice(page);
+    assert_eq!(out, want);
+
+    // Counted as one element inside a container of unknown length.
+    let mut w = Writer::new(Vec::new());
+    let a = w.begin_array(Deferred::Compact).unwrap();
+    w.raw_value(doc).unwrap();
+    w.raw_value(tags).unwrap();
+    w.end(a).unwrap();
+    let out = w.finish().unwrap();
+    assert_eq!(out[0], 0x92);
+    assert_eq!(&out[1..1 + page.len()], page);
+}

@@ -3,13 +3,14 @@
 
 use super::{Sink, Writer};
 use crate::error::Error;
+use crate::raw::RawValue;
 use crate::token::{Timestamp, Token};
 
 /// A value that writes itself to a [`Writer`].
 ///
 /// Implemented for `bool`, all integer types (signed ones through [`Writer::int`], so they
 /// follow the writer's [`IntMode`](super::IntMode)), `f32`, `f64`, `str`, `String`, `char`,
-/// [`Timestamp`], [`Token`], [`Bin`], `()` (nil), `Option<T>` (`None` is nil), slices, arrays
+/// [`Timestamp`], [`Token`], [`RawValue`] (spliced as it is), [`Bin`], `()` (nil), `Option<T>` (`None` is nil), slices, arrays
 /// and `Vec`s (as arrays), `BTreeMap` and `HashMap` (as maps), references and boxes.
 ///
 /// Bytes are written as an array of integers like any other slice; wrap them in [`Bin`] to
@@ -143,6 +144,13 @@ impl Encode for Token<'_> {
     #[inline]
     fn encode<S: Sink>(&self, w: &mut Writer<S>) -> Result<(), Error> {
         w.token(self)
+    }
+}
+
+impl Encode for RawValue<'_> {
+    #[inline]
+    fn encode<S: Sink>(&self, w: &mut Writer<S>) -> Result<(), Error> {
+        w.raw_value(*self)
     }
 }
 

@@ -61,6 +61,7 @@ pub use sink::IoSink;
 pub use sink::{BufMutSink, PatchSink, Sink, SliceSink, HEAD_MAX};
 
 use crate::error::{Error, ErrorKind};
+use crate::raw::RawValue;
 use crate::skip::skip_value;
 use crate::token::{Timestamp, Token};
 
@@ -855,7 +856,8 @@ impl<S: Sink> Writer<S> {
     }
 
     /// Writes bytes that already are MessagePack (one or more complete values) as they are,
-    /// so that subtrees can be spliced without decoding them.
+    /// so that subtrees can be spliced without decoding them. For one value already known to
+    /// be complete, [`Writer::raw_value`] skips the walk.
     ///
     /// The bytes are walked once with [`skip_value`](crate::skip_value) to count the values
     /// (the writer needs the count for containers of unknown length) and to make sure they
@@ -886,6 +888,34 @@ impl<S: Sink> Writer<S> {
         }
         self.ticks(n);
         self.emit([0; HEAD_MAX], 0, msgpack)
+    }
+
+    /// Writes a [`RawValue`]'s bytes as they are: a subtree spliced without decoding or
+    /// re-checking it (a `RawValue` always holds exactly one complete value), counted as one
+    /// element. Only the copy costs anything.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the sink reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{write::Writer, RawValue};
+    /// // Keep "tags" of one document and put it into another, untouched.
+    /// let doc = RawValue::new(b"\x82\xa1n\xa1a\xa4tags\x92\xa1x\xa1y")?;
+    /// let tags = doc.get("tags").unwrap();
+    /// let mut w = Writer::new(Vec::new());
+    /// w.map_len(1)?;
+    /// w.str("t")?;
+    /// w.raw_value(tags)?;
+    /// assert_eq!(w.finish()?, b"\x81\xa1t\x92\xa1x\xa1y");
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline]
+    pub fn raw_value(&mut self, value: RawValue<'_>) -> Result<(), Error> {
+        self.tick();
+        self.emit([0; HEAD_MAX], 0, value.as_bytes())
     }
 
     /// Writes one [`Token`]: a scalar in its smallest form (integers per the [`IntMode`]), or
