@@ -4,6 +4,7 @@
 //! small documents) and a document. The compiled query's matches must be exactly those of a
 //! naive evaluator that follows each path through `RawValue` accessors on every top-level
 //! value, in document order (path order for the same value), with the same bytes and offsets.
+//! As documented, a key step takes only the first entry with its key; `.*` takes every entry.
 //! Each path also goes through its text form: `Path::parse(path.to_string())` must give the
 //! path back, and `Query::many` on the texts must compile to the same query. Arbitrary text is
 //! thrown at the parser too, which must either fail with a column inside the text or give a
@@ -45,19 +46,21 @@ fn eval<'a>(v: RawValue<'a>, steps: &[Step], out: &mut Vec<RawValue<'a>>) {
         return;
     };
     match first {
+        // A key step takes the first entry with its key.
         Step::Key(k) => {
-            for (key, val) in v.entries().into_iter().flatten() {
-                if key.as_raw_str().map(|s| s.as_bytes()) == Some(k.as_bytes()) {
-                    eval(val, rest, out);
-                }
+            let mut entries = v.entries().into_iter().flatten();
+            if let Some((_, val)) = entries
+                .find(|(key, _)| key.as_raw_str().map(|s| s.as_bytes()) == Some(k.as_bytes()))
+            {
+                eval(val, rest, out);
             }
         }
         Step::IntKey(k) => {
-            for (key, val) in v.entries().into_iter().flatten() {
-                let n = key.token().and_then(|t| t.as_i128());
-                if n == Some(*k) {
-                    eval(val, rest, out);
-                }
+            let mut entries = v.entries().into_iter().flatten();
+            if let Some((_, val)) =
+                entries.find(|(key, _)| key.token().and_then(|t| t.as_i128()) == Some(*k))
+            {
+                eval(val, rest, out);
             }
         }
         Step::Index(i) => {
