@@ -5,15 +5,22 @@
 //! [`Writer`]; then the tokenizer must read back exactly the tokens written, `skip_value` must
 //! find every top-level value's end, and `validate` must accept the whole output.
 //!
+//! Containers are written with a known length, or opened with `begin_array`/`begin_map` and
+//! closed with `end` (either deferred strategy: a patched 5-byte header, or the smallest header
+//! with the contents moved down).
+//!
 //! Also checked: in the default integer mode every header is the smallest form (the bytes rmp's
-//! encoder writes for the same value), and a [`SliceSink`] of any size writes a prefix of the
-//! same bytes, failing only with `BufferFull`.
+//! encoder writes for the same value), and containers closed with `Deferred::Compact` give the
+//! very bytes that writing their length up front gives; re-encoding the tokens read back with
+//! `Writer::token` reproduces the output byte for byte; splicing each top-level value back in
+//! with `Writer::raw_value` does too; and a [`SliceSink`] of any size writes a prefix of the same
+//! bytes, failing only with `BufferFull`.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use msgskim::write::{IntMode, Sink, SliceSink, Writer};
-use msgskim::{ErrorKind, Limits, Timestamp, Token, Tokenizer};
+use msgskim::write::{Deferred, IntMode, Open, PatchSink, SliceSink, Writer};
+use msgskim::{ErrorKind, Limits, RawValue, Timestamp, Token, Tokenizer};
 use msgskim_fuzz::{scalar, V};
 
 /// One header or scalar, as the tokenizer should return it.
@@ -38,6 +45,14 @@ enum Op {
     Ts(Timestamp),
     Array(u32),
     Map(u32),
+    /// A container of unknown length, opened now; `n` is how many elements (pairs) follow.
+    Begin {
+        map: bool,
+        how: Deferred,
+        n: u32,
+    },
+    /// Closes the innermost `Begin`.
+    End,
 }
 
 /// Integers near every format boundary, and anything else.
@@ -158,7 +173,16 @@ fn value(
                 _ => u.int_in_range(0..=4)?,
             };
             let map = kind == 12;
-            ops.push(if map { Op::Map(n) } else { Op::Array(n) });
+            let how = match u.int_in_range(0..=3)? {
+                0 => Some(Deferred::Patch),
+                1 => Some(Deferred::Compact),
+                _ => None,
+            };
+            ops.push(match (how, map) {
+                (Some(how), _) => Op::Begin { map, how, n },
+                (None, true) => Op::Map(n),
+                (None, false) => Op::Array(n),
+            });
             let children = if map { 2 * n as usize } else { n as usize };
             for _ in 0..children {
                 // Big containers hold nils once the input or the budget runs dry.
@@ -168,6 +192,9 @@ fn value(
                     value(u, depth + 1, budget, ops)?;
                 }
             }
+            if how.is_some() {
+                ops.push(Op::End);
+            }
             return Ok(());
         }
         _ => Op::UInt(u.int_in_range(0..=127)?),
@@ -176,7 +203,14 @@ fn value(
     Ok(())
 }
 
-fn write<S: Sink>(w: &mut Writer<S>, op: &Op) -> core::result::Result<(), msgskim::Error> {
+/// Writes one op; `open` holds the containers of unknown length opened so far. `known`
+/// writes every container with its length up front instead.
+fn write<S: PatchSink>(
+    w: &mut Writer<S>,
+    op: &Op,
+    open: &mut Vec<Open>,
+    known: bool,
+) -> core::result::Result<(), msgskim::Error> {
     match op {
         Op::Nil => w.nil(),
         Op::Bool(b) => w.bool(*b),
@@ -191,6 +225,24 @@ fn write<S: Sink>(w: &mut Writer<S>, op: &Op) -> core::result::Result<(), msgski
         Op::Ts(t) => w.timestamp(*t),
         Op::Array(n) => w.array_len(*n),
         Op::Map(n) => w.map_len(*n),
+        Op::Begin { map, n, .. } if known => {
+            if *map {
+                w.map_len(*n)
+            } else {
+                w.array_len(*n)
+            }
+        }
+        Op::Begin { map, how, .. } => {
+            let o = if *map {
+                w.begin_map(*how)?
+            } else {
+                w.begin_array(*how)?
+            };
+            open.push(o);
+            Ok(())
+        }
+        Op::End if known => Ok(()),
+        Op::End => w.end(open.pop().expect("an End closes a Begin")),
     }
 }
 
@@ -207,8 +259,9 @@ fn expected(op: &Op) -> Tok {
         Op::Bin(b) => V::Bin(b.clone()),
         Op::Ext(ty, d) => V::Ext(*ty, d.clone()),
         Op::Ts(t) => V::Ts(t.seconds(), t.nanoseconds()),
-        Op::Array(n) => return Tok::Array(*n),
-        Op::Map(n) => return Tok::Map(*n),
+        Op::Array(n) | Op::Begin { map: false, n, .. } => return Tok::Array(*n),
+        Op::Map(n) | Op::Begin { map: true, n, .. } => return Tok::Map(*n),
+        Op::End => unreachable!("End writes no token"),
     })
 }
 
@@ -233,8 +286,9 @@ fn rmp_bytes(op: &Op) -> Option<Vec<u8>> {
             .map_err(|_| ()),
         Op::Array(n) => e::write_array_len(&mut out, *n).map(drop).map_err(|_| ()),
         Op::Map(n) => e::write_map_len(&mut out, *n).map(drop).map_err(|_| ()),
-        // rmp has no timestamp writer; checked by length below.
-        Op::Ts(_) => return None,
+        // rmp has no timestamp writer; checked by length below. Deferred headers are checked
+        // against writing the length up front.
+        Op::Ts(_) | Op::Begin { .. } | Op::End => return None,
     };
     r.ok().map(|()| out)
 }
@@ -269,11 +323,13 @@ fn run(data: &[u8]) -> Result<()> {
     }
 
     let mut w = Writer::with_mode(Vec::new(), mode);
+    let mut open = Vec::new();
     let mut op_ends = Vec::with_capacity(ops.len()); // byte offset just past each op
     for op in &ops {
         let before = w.get_ref().len();
-        write(&mut w, op).expect("a Vec sink never fails");
-        let bytes = &w.get_ref()[before..];
+        write(&mut w, op, &mut open, false).expect("a Vec sink never fails");
+        // (Closing a compacted container moves its contents down: the output can shrink.)
+        let bytes = w.get_ref().get(before..).unwrap_or(&[]);
         if mode == IntMode::Smallest {
             if let Some(want) = rmp_bytes(op) {
                 assert_eq!(bytes, &want[..], "not the smallest form");
@@ -288,52 +344,117 @@ fn run(data: &[u8]) -> Result<()> {
         }
         op_ends.push(w.get_ref().len());
     }
-    let out = w.into_inner();
+    assert!(open.is_empty());
+    assert_eq!(w.depth(), 0);
+    let out = w.finish().expect("every container closed");
+    let patched = ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Begin {
+                how: Deferred::Patch,
+                ..
+            }
+        )
+    });
+    let compacted = ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Begin {
+                how: Deferred::Compact,
+                ..
+            }
+        )
+    });
 
-    // Read back, token by token.
+    // Lengths up front: the same bytes, unless a header was patched into its 5-byte form.
+    let mut known = Writer::with_mode(Vec::new(), mode);
+    for op in &ops {
+        write(&mut known, op, &mut open, true).expect("a Vec sink never fails");
+    }
+    let known = known.into_inner();
+    if !patched {
+        assert_eq!(
+            out, known,
+            "Deferred::Compact differs from the length written up front"
+        );
+    }
+
+    // Read back, token by token. (Moving contents down at close shifts the offsets of
+    // everything inside a compacted container, so per-op offsets are only known without one.)
     let limits = Limits {
         max_depth: msgskim::MAX_DEPTH,
         ..Limits::default()
     };
     let mut tok = Tokenizer::with_limits(&out, limits);
+    let mut rewritten = Writer::with_mode(Vec::new(), mode);
     for (i, op) in ops.iter().enumerate() {
+        if matches!(op, Op::End) {
+            continue;
+        }
         let t = tok
             .next_token()
             .expect("written bytes read back")
             .expect("a token per op");
+        rewritten.token(&t).expect("a Vec sink never fails");
         let got = match t {
             Token::Array(n) => Tok::Array(n),
             Token::Map(n) => Tok::Map(n),
             other => Tok::Scalar(scalar(&other).expect("a scalar")),
         };
         assert_eq!(got, expected(op), "op {i}");
-        assert_eq!(tok.position(), op_ends[i], "op {i} ends elsewhere");
+        if !compacted {
+            assert_eq!(tok.position(), op_ends[i], "op {i} ends elsewhere");
+        }
     }
     assert_eq!(tok.next_token(), Ok(None));
+    // Re-encoding the tokens gives back the smallest forms: the output itself, when it was
+    // written in them.
+    if mode == IntMode::Smallest && !patched {
+        assert_eq!(
+            rewritten.into_inner(),
+            out,
+            "Writer::token changed the bytes"
+        );
+    }
 
-    // Skip from each top-level value's start lands on the next one.
+    // Skip from each top-level value's start lands on the next one (top-level ends do not
+    // move: a container is compacted before the value after it is written).
     let mut start = 0;
+    let mut spliced = Writer::new(Vec::new());
     for &end_op in &value_ends {
         let end = op_ends[end_op - 1];
         assert_eq!(msgskim::skip_value(&out, start), Ok(end));
+        spliced
+            .raw_value(RawValue::new(&out[start..end]).expect("one whole value"))
+            .expect("a Vec sink never fails");
         start = end;
     }
     assert_eq!(msgskim::validate(&out), Ok(()));
+    assert_eq!(
+        spliced.into_inner(),
+        out,
+        "raw_value splices values as they are"
+    );
 
     // A fixed buffer: the same bytes as far as they fit, then BufferFull.
     let mut buf = vec![0u8; sink_cap];
     let mut w = Writer::with_mode(SliceSink::new(&mut buf), mode);
+    let mut open = Vec::new();
     let mut full = false;
     for op in &ops {
-        if let Err(e) = write(&mut w, op) {
+        if let Err(e) = write(&mut w, op, &mut open, false) {
             assert_eq!(e.kind(), ErrorKind::BufferFull);
             full = true;
             break;
         }
     }
     let written = w.get_ref().written();
-    assert!(out.starts_with(written));
-    assert_eq!(full, written.len() < out.len());
+    if !full {
+        assert_eq!(written, &out[..]);
+    } else if !patched && !compacted {
+        assert!(out.starts_with(written) && written.len() < out.len());
+    }
+    // (With containers still open, their reserved 5-byte headers are not final yet.)
     Ok(())
 }
 
