@@ -6,7 +6,7 @@ use arrayvec::ArrayVec;
 use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
 use crate::head::{decode_head, HeadError};
-use crate::marker::Family;
+use crate::marker::{Family, LEAD};
 use crate::scan::{self, Checks};
 use crate::skip::skip_value;
 
@@ -75,6 +75,19 @@ fn truncated(pos: usize, end: usize, len: usize) -> Error {
 /// (0 for none) and the offset past the key.
 #[inline(always)]
 fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Error> {
+    // Most keys are fixstr: their length is in the lead byte's table entry.
+    if let Some(&b) = buf.get(pos) {
+        let lead = &LEAD[b as usize];
+        if lead.family == Family::FixStr {
+            let start = pos + 1;
+            let end = start + lead.imm as usize;
+            let Some(key) = buf.get(start..end) else {
+                return Err(truncated(pos, end, buf.len()));
+            };
+            let (t, bit) = st.key_target(key);
+            return Ok((t, bit, end));
+        }
+    }
     let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
     let start = pos + h.len;
     match h.family() {
@@ -96,6 +109,21 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Err
         }
         _ => Ok((st.other_key, 0, skip_value(buf, pos)?)),
     }
+}
+
+/// The end of the value at `pos`: a scalar (or an empty container) straight from its header,
+/// anything else through [`skip_value`]. Same errors as [`skip_value`].
+#[inline(always)]
+fn value_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
+    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    if h.children() != 0 {
+        return skip_value(buf, pos);
+    }
+    let end = pos + h.len + h.payload_len();
+    if end > buf.len() {
+        return Err(truncated(pos, end, buf.len()));
+    }
+    Ok(end)
 }
 
 /// Skips `n` consecutive values from `pos` with the skip layer's kernel, in one run of its
@@ -165,7 +193,7 @@ fn walk_child<F: FnMut(Event)>(
 ) -> Result<usize, Error> {
     let ts = &dfa.states[t as usize];
     if ts.is_leaf() {
-        let end = skip_value(buf, pos)?;
+        let end = value_end(buf, pos)?;
         for &path in ts.terminals.iter() {
             f(Event::Match {
                 path,
