@@ -6,6 +6,8 @@
 //! - `cargo bench --bench query`: criterion, on a 128 MB dump (`MSGSKIM_QUERY_MB` to change).
 //! - `MSGSKIM_QUERY_ONESHOT_MB=1100 cargo bench --bench query`: one timed run of every task
 //!   and peer on a dump of that size (best of `MSGSKIM_QUERY_RUNS`, default 3), no criterion.
+//! - `MSGSKIM_QUERY_PREFILTER_MB=128 cargo bench --bench query`: what a `memchr::memmem`
+//!   prefilter would cost and save on the listing shapes.
 //! - `MSGSKIM_QUERY_TASK=names/msgskim cargo bench --bench query`: run one task once on the
 //!   dump, for `valgrind --tool=callgrind --toggle-collect='query::run_*'`.
 
@@ -464,11 +466,62 @@ fn single(task: &str, mb: usize) {
     );
 }
 
+/// The `memchr::memmem` prefilter question, measured: how long finding a key's bytes takes
+/// (present keys: the first occurrence; an absent key: the whole buffer) against walking the
+/// dump with a query for that key.
+fn prefilter(mb: usize) {
+    let s = Setup::new(mb);
+    let d = &s.dump[..];
+    let time = |f: &dyn Fn() -> usize| {
+        let mut best = f64::MAX;
+        let mut r = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            r = f();
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        (best, r)
+    };
+    for (path, key) in [
+        (".Entries[*].n", &b"n"[..]),
+        (".ContinuationToken", b"ContinuationToken"),
+        (".Flags", b"Flags"),
+        (".Entries[*].xattr", b"xattr"),
+    ] {
+        let q = Query::new(path).unwrap();
+        let (walk, matches) = time(&|| {
+            let mut n = 0;
+            q.for_each(black_box(d), |_| n += 1).unwrap();
+            n
+        });
+        let finder = memchr::memmem::Finder::new(key);
+        let (find, at) = time(&|| finder.find(black_box(d)).unwrap_or(usize::MAX));
+        // Per page, as a stream user would prefilter each frame before querying it.
+        let pages: Vec<(usize, usize)> = msgskim::RawValue::all(d)
+            .map(|v| v.unwrap())
+            .map(|v| (v.offset(), v.end()))
+            .collect();
+        let (per_page, hit_pages) = time(&|| {
+            pages
+                .iter()
+                .filter(|&&(a, b)| finder.find(black_box(&d[a..b])).is_some())
+                .count()
+        });
+        println!(
+            "{path:22} walk {walk:8.4} s ({matches} matches)  memmem whole {find:10.6} s (first at {at})  memmem per page {per_page:8.4} s ({hit_pages}/{} pages hit)",
+            pages.len()
+        );
+    }
+}
+
 criterion_group!(query, benches);
 
 fn main() {
     if let Some(mb) = env_usize("MSGSKIM_QUERY_ONESHOT_MB") {
         return one_shot(mb);
+    }
+    if let Some(mb) = env_usize("MSGSKIM_QUERY_PREFILTER_MB") {
+        return prefilter(mb);
     }
     if let Ok(task) = std::env::var("MSGSKIM_QUERY_TASK") {
         return single(&task, env_usize("MSGSKIM_QUERY_MB").unwrap_or(16));

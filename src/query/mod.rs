@@ -56,6 +56,54 @@
 //!   parts that are walked are checked: a skipped subtree is checked for structure (headers,
 //!   lengths) by the skip layer, and nothing is decoded.
 //!
+//! # Streams
+//!
+//! Over input that arrives in pieces, let a [`StreamDecoder`](crate::StreamDecoder) cut it
+//! into top-level values (it resumes where it stopped and never re-scans) and run the query
+//! on each [`Frame`](crate::Frame) as soon as it is complete: the matches are those of the
+//! whole input, and memory stays at about one top-level value (one page of a listing dump).
+//!
+//! ```
+//! use msgskim::{query::Query, StreamDecoder};
+//!
+//! let dump = msgskim::gen::listing(msgskim::gen::ListingConfig { seed: 1, entries: 30, page_size: 10 });
+//! let q = Query::new(".Entries[*].n")?;
+//! let mut dec = StreamDecoder::new();
+//! let mut names = 0;
+//! for chunk in dump.chunks(100) {
+//!     dec.feed(chunk)?;
+//!     while let Some(page) = dec.next_frame()? {
+//!         q.for_each(&page, |_| names += 1)?;
+//!     }
+//! }
+//! assert_eq!(names, 30);
+//! # Ok::<(), msgskim::Error>(())
+//! ```
+//!
+//! The evaluator itself is plain data (a position and a fixed stack of at most
+//! [`MAX_PATH_STEPS`] frames), but it is driven over slices only: a query does not yet resume
+//! in the middle of one top-level value.
+//!
+//! # On demand
+//!
+//! Code that does not want a path string walks a [`RawValue`] lazily, in the same spirit:
+//!
+//! ```
+//! use msgskim::RawValue;
+//!
+//! let dump = msgskim::gen::listing(msgskim::gen::ListingConfig { seed: 1, entries: 5, page_size: 5 });
+//! let page = RawValue::at(&dump, 0)?;
+//! let names: Vec<&str> = page
+//!     .get("Entries")
+//!     .and_then(|e| e.iter())
+//!     .into_iter()
+//!     .flatten()
+//!     .filter_map(|entry| entry.get("n")?.as_str())
+//!     .collect();
+//! assert_eq!(names.len(), 5);
+//! # Ok::<(), msgskim::Error>(())
+//! ```
+//!
 //! # Examples
 //!
 //! ```
