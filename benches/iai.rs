@@ -23,6 +23,7 @@ fn data(name: &str) -> &'static [u8] {
             let per = gen::numeric(2, 4).len() / 4;
             gen::numeric(2, SIZE / per + 1)
         }
+        "text" => text(),
         _ => {
             let mut n = 64;
             loop {
@@ -35,6 +36,34 @@ fn data(name: &str) -> &'static [u8] {
         }
     };
     Box::leak(buf.into_boxed_slice())
+}
+
+/// One MiB of str values of 200 B to 4 KiB of mixed-script text (for UTF-8 checking; the other
+/// datasets hold ASCII only): words picked by the crate's seeded generator.
+fn text() -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "naïve",
+        "Größe",
+        "東京",
+        "данные",
+        "café",
+        "λόγος",
+        "data",
+        "ü",
+    ];
+    let mut rng = gen::Rng::new(4);
+    let mut w = msgskim::write::Writer::new(Vec::new());
+    let mut s = String::new();
+    while w.get_ref().len() < SIZE {
+        s.clear();
+        let len = 200 + rng.below(4 << 10) as usize;
+        while s.len() < len {
+            s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+            s.push(' ');
+        }
+        w.str(&s).expect("Vec sink");
+    }
+    w.into_inner()
 }
 
 fn checked(name: &str) -> Option<peers::Checked<'static>> {
@@ -75,6 +104,7 @@ fn msgskim_validate(buf: &'static [u8]) -> bool {
 #[bench::listing(args = ("listing"), setup = data)]
 #[bench::numeric(args = ("numeric"), setup = data)]
 #[bench::messages(args = ("messages"), setup = data)]
+#[bench::text(args = ("text"), setup = data)]
 fn msgskim_validate_utf8(buf: &'static [u8]) -> bool {
     let opts = ValidateOptions {
         check_utf8: true,

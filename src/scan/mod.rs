@@ -179,7 +179,7 @@ pub(crate) fn skip<const CHECK: bool>(
         match s.kind {
             PAYLOAD => {
                 let end = pos + s.adv as usize + field as usize;
-                if CHECK && s.check != 0 && !check_payload(buf, pos, s, end, checks) {
+                if CHECK && s.check != 0 && !check_small(buf, pos, s, end, checks) {
                     return Err(Doubt);
                 }
                 pos = end;
@@ -206,8 +206,8 @@ pub(crate) fn skip<const CHECK: bool>(
 #[inline(always)]
 fn check_small(buf: &[u8], pos: usize, s: Step, end: usize, checks: Checks) -> bool {
     match s.check {
-        // Short ASCII strings are the common case in keys: test them inline.
-        STR if checks.utf8 => match buf.get(pos + 1..end) {
+        // ASCII strings (keys, names, hex digests) are the common case: test them inline.
+        STR if checks.utf8 => match buf.get(pos + s.hdr as usize..end) {
             Some(p) => p.is_ascii() || utf8_ok(p),
             None => false,
         },
