@@ -744,3 +744,125 @@ fn conformance_suite_one_byte_at_a_time() {
     }
     assert!(cases > 100, "only {cases} encodings found");
 }
+
+mod arbitrary_bytes {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> StreamConfig {
+        StreamConfig {
+            max_buffer: usize::MAX / 2,
+            chunk_threshold: usize::MAX,
+            ..StreamConfig::default()
+        }
+    }
+
+    /// Bytes that are mostly msgpack-shaped: short headers, small lengths, some 0xc1.
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => 0u8..=0x7f,
+                2 => 0x80u8..=0x9f,
+                2 => 0xa0u8..=0xbf,
+                3 => 0xc0u8..=0xdf,
+                1 => 0xe0u8..=0xff,
+                1 => Just(0u8),
+            ],
+            0..120,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Any bytes in any chunking: the same tokens as the whole-buffer tokenizer, then the
+        /// same error, or a truncation reported by `finish`.
+        #[test]
+        fn tokens_and_errors_match_the_tokenizer(data in bytes(), seed in 0u64..1000, max in 1usize..20) {
+            let limits = config().limits;
+            let mut want = Vec::new();
+            let mut want_err = None;
+            for t in msgskim::Tokenizer::with_limits(&data, limits) {
+                match t {
+                    Ok(t) => want.push(owned(&t)),
+                    Err(e) => want_err = Some(e),
+                }
+            }
+            let mut dec = StreamDecoder::with_config(config());
+            let mut sink = TokenSink::default();
+            let mut got_err = None;
+            for p in random_pieces(&data, seed, max) {
+                dec.feed(p).unwrap();
+                if let Err(e) = sink.drain(&mut dec) {
+                    got_err = Some(e);
+                    break;
+                }
+            }
+            prop_assert_eq!(&sink.tokens, &want);
+            match (want_err, got_err) {
+                (None, None) => prop_assert!(dec.finish().is_ok()),
+                (Some(w), None) => {
+                    prop_assert!(w.is_truncated());
+                    let f = dec.finish().unwrap_err();
+                    prop_assert!(f.is_truncated());
+                    prop_assert!(f.offset() <= w.offset());
+                }
+                (Some(w), Some(g)) => prop_assert_eq!(w, g),
+                (None, Some(g)) => prop_assert!(false, "stream error {:?} the tokenizer did not see", g),
+            }
+        }
+
+        /// The same for frames: every complete value before the first error, then that error.
+        #[test]
+        fn frames_and_errors_match_the_tokenizer(data in bytes(), seed in 0u64..1000, max in 1usize..20) {
+            let limits = config().limits;
+            let mut want = Vec::new();
+            let mut want_err = None;
+            let mut tok = msgskim::Tokenizer::with_limits(&data, limits);
+            let mut start = 0;
+            loop {
+                match tok.next_token() {
+                    Ok(Some(_)) => {
+                        if tok.is_at_boundary() {
+                            want.push((start as u64, data[start..tok.position()].to_vec()));
+                            start = tok.position();
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        want_err = Some(e);
+                        break;
+                    }
+                }
+            }
+            let mut dec = StreamDecoder::with_config(config());
+            let mut got = Vec::new();
+            let mut got_err = None;
+            'feed: for p in random_pieces(&data, seed, max) {
+                dec.feed(p).unwrap();
+                loop {
+                    match dec.next_frame() {
+                        Ok(Some(f)) => got.push((f.offset(), f.to_vec())),
+                        Ok(None) => break,
+                        Err(e) => {
+                            got_err = Some(e);
+                            break 'feed;
+                        }
+                    }
+                }
+            }
+            prop_assert_eq!(&got, &want);
+            match (want_err, got_err) {
+                (None, None) => prop_assert!(dec.finish().is_ok()),
+                (Some(w), None) => {
+                    prop_assert!(w.is_truncated());
+                    let f = dec.finish().unwrap_err();
+                    prop_assert!(f.is_truncated());
+                    prop_assert_eq!(f.offset(), start as u64);
+                }
+                (Some(w), Some(g)) => prop_assert_eq!(w, g),
+                (None, Some(g)) => prop_assert!(false, "stream error {:?} the tokenizer did not see", g),
+            }
+        }
+    }
+}
