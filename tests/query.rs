@@ -427,6 +427,22 @@ fn every_path_form() {
 }
 
 #[test]
+fn empty_queries_match_nothing() {
+    let doc = sample();
+    let q = Query::many(Vec::<&str>::new()).unwrap();
+    assert_eq!(q.matches(&doc).count(), 0);
+    let mut n = 0;
+    q.for_each(&doc, |_| n += 1).unwrap();
+    assert_eq!(n, 0);
+    let rows = Rows::<0>::new(".n[*]", []).unwrap();
+    assert_eq!(rows.rows(&doc).count(), 0);
+    // A path repeated is reported once per copy.
+    let q = Query::many([".a", ".a"]).unwrap();
+    let paths: Vec<usize> = q.matches(&doc).map(|m| m.unwrap().path()).collect();
+    assert_eq!(paths, [0, 1]);
+}
+
+#[test]
 fn no_match_is_not_an_error() {
     let doc = sample();
     for p in [

@@ -476,7 +476,8 @@ impl FusedIterator for Matches<'_, '_> {}
 /// it, compiled together and read in one pass.
 ///
 /// A field that is missing in a row (or a row that is not even a map) gives `None`; when a
-/// field matches more than once inside a row, the first match is kept.
+/// field matches more than once inside a row, the first match is kept. With no fields
+/// (`N = 0`) there is nothing to report, and no rows come back.
 ///
 /// # Examples
 ///

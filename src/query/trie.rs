@@ -312,7 +312,10 @@ pub(crate) fn compile(paths: &[Path], row_len: Option<usize>) -> Result<Dfa, Err
         sets: Vec::new(),
     };
     b.intern(Vec::new())?;
-    b.intern((0..paths.len() as u32).map(|p| (p, 0)).collect())?;
+    if b.intern((0..paths.len() as u32).map(|p| (p, 0)).collect())? == DEAD {
+        // No paths at all: the root is a second, equally dead state.
+        b.sets.push(Vec::new());
+    }
     let mut states = Vec::new();
     let mut next = 0;
     while next < b.sets.len() {
@@ -369,6 +372,13 @@ mod tests {
         let middle = &d.states[root.elem_target(1, 3) as usize];
         assert!(middle.terminals.is_empty());
         assert_eq!(&*d.states[root.elem_target(2, 3) as usize].terminals, &[3]);
+    }
+
+    #[test]
+    fn no_paths_compile_to_a_dead_root() {
+        let d = compile(&[], None).unwrap();
+        let root = &d.states[ROOT as usize];
+        assert!(root.is_leaf() && root.terminals.is_empty());
     }
 
     #[test]
