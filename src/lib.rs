@@ -15,6 +15,7 @@
 //! | [`codec`] | (feature `tokio`) a `tokio_util` Decoder/Encoder of whole-value frames |
 //! | [`write`] | the writer: smallest forms, containers of unknown length, Timestamp, spliced raw values, the [`msgpack!`] literal |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
+//! | `msgskim` binary | (feature `cli`) `json`, `get`, `check`, `stats`, `gen` over memory-mapped files and streamed standard input; `msgskim --help` |
 //!
 //! # Example
 //!

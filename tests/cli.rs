@@ -487,6 +487,15 @@ fn usage_and_io_errors() {
         err.contains("cannot read") && err.contains("does-not-exist"),
         "{err}"
     );
+    let dir = scratch("a-directory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = run(&["stats", dir.to_str().unwrap()], b"");
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("a-directory: it is a directory"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["--help"], b"");
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("Exit codes"));

@@ -123,6 +123,9 @@ impl Input {
     fn map(file: &File, name: &str) -> Result<Input, Fail> {
         let io_fail = |e| Fail::Io(format!("cannot read {name}"), e);
         let meta = file.metadata().map_err(io_fail)?;
+        if meta.is_dir() {
+            return Err(io_fail(io::Error::other("it is a directory")));
+        }
         if !meta.is_file() {
             let file = file.try_clone().map_err(io_fail)?;
             return Ok(Input::Stream(Box::new(file)));
