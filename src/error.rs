@@ -101,6 +101,10 @@ pub enum ErrorKind {
     /// An I/O error from the `std::io::Write` a writer was writing to (feature `std`).
     #[cfg(feature = "std")]
     Io(std::io::ErrorKind),
+    /// The value was well-formed MessagePack but the type it was decoded into rejected it (a
+    /// missing struct field, an unknown enum variant, a number out of range, ...). The serde
+    /// error (`msgskim::serde::Error`) carries the text.
+    Custom,
 }
 
 /// Why a Timestamp extension (type -1) was rejected.
@@ -255,6 +259,10 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "std")]
             ErrorKind::Io(e) => write!(f, "I/O error at byte {at}: {e}"),
+            ErrorKind::Custom => write!(
+                f,
+                "value at byte {at} rejected by the type it was decoded into"
+            ),
         }
     }
 }

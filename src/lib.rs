@@ -14,6 +14,7 @@
 //! | [`StreamDecoder`] | resumable decoding of input that arrives in pieces: tokens and zero-copy `Bytes` frames, never re-scanning |
 //! | [`codec`] | (feature `tokio`) a `tokio_util` Decoder/Encoder of whole-value frames |
 //! | [`write`] | the writer: smallest forms, containers of unknown length, Timestamp, spliced raw values, the [`msgpack!`] literal |
+//! | `serde` (feature `serde`) | a borrowing serde `Deserializer`, a faster drop-in for `rmp_serde::from_slice` |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //! | `msgskim` binary | (feature `cli`) `json`, `get`, `check`, `stats`, `gen` over memory-mapped files and streamed standard input; `msgskim --help` |
 //!
@@ -36,6 +37,7 @@
 //! - `std` (default): `std::error::Error`, and implies `alloc`.
 //! - `alloc`: the `Vec` sink of the writer, [`StreamDecoder`] and the [`gen`] module.
 //! - `tokio`: the [`codec`] module (implies `std`).
+//! - `serde`: the `serde` module (implies `alloc`).
 //!
 //! Without default features the crate is `no_std`: tokenizer, skip, validate and the writer
 //! into a caller's buffer all work.
@@ -62,6 +64,8 @@ pub mod marker;
 pub mod query;
 mod raw;
 mod scan;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod skip;
 #[cfg(feature = "alloc")]
 mod stream;
