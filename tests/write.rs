@@ -787,3 +787,49 @@ fn raw_values_are_spliced_as_they_are() {
     assert_eq!(out[0], 0x92);
     assert_eq!(&out[1..1 + page.len()], page);
 }
+
+#[test]
+fn long_literals_fit_the_default_recursion_limit() {
+    // 160 simple elements and 64 simple entries, with compound ones mixed in.
+    let x = 3i64;
+    let out = msgpack!([
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+        25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46,
+        47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68,
+        69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90,
+        91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109,
+        110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126,
+        127, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143,
+        144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, x + 1, -x, nil, [x, -1],
+        {
+            "a": 0, "b": 1, "c": 2, "d": 3, "e": 4, "f": 5, "g": 6, "h": 7, "i": 8, "j": 9,
+            "k": 10, "l": 11, "m": 12, "n": 13, "o": 14, "p": 15, "q": 16, "r": 17, "s": 18,
+            "t": 19, "u": 20, "v": 21, "w": 22, "x": 23, "y": 24, "z": 25, "A": 26, "B": 27,
+            "C": 28, "D": 29, "E": 30, "F": 31, "G": 32, "H": 33, "I": 34, "J": 35, "K": 36,
+            "L": 37, "M": 38, "N": 39, "O": 40, "P": 41, "Q": 42, "R": 43, "S": 44, "T": 45,
+            "U": 46, "V": 47, "W": 48, "X": 49, "Y": 50, "Z": 51, "0": 52, "1": 53, "2": 54,
+            "3": 55, "4": 56, "5": 57, "6": 58, "7": 59, "8": 60, "sum": x + x, "neg": -x
+        }
+    ])
+    .unwrap();
+    let mut w = Writer::new(Vec::new());
+    w.array_len(161).unwrap();
+    (0..156).for_each(|i| w.uint(i).unwrap());
+    w.int(4).unwrap();
+    w.int(-3).unwrap();
+    w.nil().unwrap();
+    w.array_len(2).unwrap();
+    w.int(3).unwrap();
+    w.int(-1).unwrap();
+    w.map_len(63).unwrap();
+    let keys = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
+    for (i, k) in keys.chars().enumerate() {
+        w.encode(&k).unwrap();
+        w.uint(i as u64).unwrap();
+    }
+    w.str("sum").unwrap();
+    w.int(6).unwrap();
+    w.str("neg").unwrap();
+    w.int(-3).unwrap();
+    assert_eq!(out, w.finish().unwrap());
+}

@@ -16,8 +16,11 @@
 /// To write into an existing [`Writer`](crate::write::Writer) over any sink, including a
 /// caller's fixed buffer without a heap, use [`write_msgpack!`](crate::write_msgpack).
 ///
-/// Like `serde_json::json!`, the macro munches its input token by token; a very long literal
-/// may need a higher `#![recursion_limit]`.
+/// The macro takes its input apart with nested expansions, like `serde_json::json!`: runs of
+/// simple elements (one token tree each, like `1`, `"s"`, `name`, `[..]`) go eight at a time
+/// and simple map entries four at a time, so a literal of a few hundred such elements fits
+/// the default recursion limit; long runs of compound expressions (`a + b`, `x.len()`) take
+/// one level each and may need a higher `#![recursion_limit]`.
 ///
 /// # Examples
 ///
@@ -107,6 +110,12 @@ macro_rules! __msgpack {
         $crate::__msgpack!(@try $l $w.array_len($crate::__msgpack!(@count $($done)*)));
         $($crate::__msgpack!(@value $l $w $done);)*
     };
+    // Eight elements of one token tree each (literals, names, nested groups) in one step, so
+    // long literals stay far from the recursion limit.
+    (@array $l:lifetime $w:ident [$($done:tt)*]
+        ($a:tt , $b:tt , $c:tt , $d:tt , $e:tt , $f:tt , $g:tt , $h:tt , $($rest:tt)*)) => {
+        $crate::__msgpack!(@array $l $w [$($done)* ($a) ($b) ($c) ($d) ($e) ($f) ($g) ($h)] ($($rest)*))
+    };
     (@array $l:lifetime $w:ident [$($done:tt)*] (nil , $($rest:tt)*)) => {
         $crate::__msgpack!(@array $l $w [$($done)* (nil)] ($($rest)*))
     };
@@ -136,6 +145,12 @@ macro_rules! __msgpack {
     (@map $l:lifetime $w:ident [$($done:tt)*] () ()) => {
         $crate::__msgpack!(@try $l $w.map_len($crate::__msgpack!(@count $($done)*)));
         $($crate::__msgpack!(@pair $l $w $done);)*
+    };
+    // Four `key: value` pairs of one token tree each in one step.
+    (@map $l:lifetime $w:ident [$($done:tt)*] ()
+        ($k1:tt : $v1:tt , $k2:tt : $v2:tt , $k3:tt : $v3:tt , $k4:tt : $v4:tt , $($rest:tt)*)) => {
+        $crate::__msgpack!(@map $l $w
+            [$($done)* (($k1) ($v1)) (($k2) ($v2)) (($k3) ($v3)) (($k4) ($v4))] () ($($rest)*))
     };
     (@map $l:lifetime $w:ident [$($done:tt)*] ($($key:tt)+) ()) => {
         ::core::compile_error!("msgpack!: a map key without `: value`")
