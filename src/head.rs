@@ -5,6 +5,7 @@
 
 use core::num::NonZeroUsize;
 
+use crate::error::{Error, ErrorKind};
 use crate::marker::{Family, Lead, LEAD};
 
 /// The decoded header of one token.
@@ -244,6 +245,31 @@ pub enum HeadError {
     },
     /// The lead byte is the reserved `0xc1`.
     Reserved,
+}
+
+impl HeadError {
+    /// The crate's error for a header that could not be decoded at byte `pos`: a truncation
+    /// needing at least `needed` more bytes, or the reserved byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{head::decode_head, ErrorKind};
+    /// let e = decode_head(&[0xcd, 0x01], 0).unwrap_err().at(0);
+    /// assert_eq!(e.kind(), ErrorKind::Truncated { needed: 1 });
+    /// ```
+    #[cold]
+    #[inline(never)]
+    #[must_use]
+    pub fn at(self, pos: usize) -> Error {
+        let kind = match self {
+            HeadError::Incomplete { needed } => ErrorKind::Truncated {
+                needed: needed.get(),
+            },
+            HeadError::Reserved => ErrorKind::ReservedByte,
+        };
+        Error::new(pos as u64, kind)
+    }
 }
 
 /// Decodes a header from a window of the 9 bytes starting at the lead byte (the longest

@@ -7,23 +7,10 @@
 //! on every input; the tests check it.
 
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, Head, HeadError};
+use crate::head::{decode_head, Head};
 use crate::scan::{self, Checks};
 use crate::token::Timestamp;
 use crate::tokenizer::{Limits, Tokenizer, MAX_DEPTH};
-
-#[cold]
-fn head_error(e: HeadError, pos: usize) -> Error {
-    match e {
-        HeadError::Incomplete { needed } => Error::new(
-            pos as u64,
-            ErrorKind::Truncated {
-                needed: needed.get(),
-            },
-        ),
-        HeadError::Reserved => Error::new(pos as u64, ErrorKind::ReservedByte),
-    }
-}
 
 /// The reference loop: one [`decode_head`] per token, checks in the tokenizer's order.
 #[cold]
@@ -32,7 +19,7 @@ fn skip_reference(buf: &[u8], pos: usize, checks: Checks) -> Result<usize, Error
     let mut pos = pos;
     let mut pending: u64 = 1;
     while pending > 0 {
-        let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+        let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
         let start = pos + h.len;
         let end = start + h.payload_len();
         if end > buf.len() {

@@ -150,7 +150,7 @@ impl State {
         self.count_head(buf, pos);
         let h = match decode_head(buf, pos) {
             Ok(h) => h,
-            Err(e) => return Err(Self::head_error(e, pos)),
+            Err(e) => return Err(e.at(pos)),
         };
         let long = match h.family() {
             Family::FixStr | Family::Str | Family::Bin => true,
@@ -244,16 +244,7 @@ impl State {
         if pos >= len && self.stack.is_empty() {
             return Ok(None);
         }
-        Err(Self::head_error(e, pos))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn head_error(e: HeadError, pos: usize) -> Error {
-        match e {
-            HeadError::Incomplete { needed } => Self::truncated(pos, needed.get()),
-            HeadError::Reserved => Error::new(pos as u64, ErrorKind::ReservedByte),
-        }
+        Err(e.at(pos))
     }
 
     /// The next token of `buf`, from the current position.

@@ -5,7 +5,7 @@ use arrayvec::ArrayVec;
 
 use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, HeadError};
+use crate::head::decode_head;
 use crate::marker::{Family, LEAD};
 use crate::scan::{self, Checks};
 use crate::skip::skip_value;
@@ -54,19 +54,6 @@ enum Phase {
 }
 
 #[cold]
-fn head_error(e: HeadError, pos: usize) -> Error {
-    match e {
-        HeadError::Incomplete { needed } => Error::new(
-            pos as u64,
-            ErrorKind::Truncated {
-                needed: needed.get(),
-            },
-        ),
-        HeadError::Reserved => Error::new(pos as u64, ErrorKind::ReservedByte),
-    }
-}
-
-#[cold]
 fn truncated(pos: usize, end: usize, len: usize) -> Error {
     Error::new(pos as u64, ErrorKind::Truncated { needed: end - len })
 }
@@ -88,7 +75,7 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Err
             return Ok((t, bit, end));
         }
     }
-    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
     let start = pos + h.len;
     match h.family() {
         Family::FixStr | Family::Str => {
@@ -115,7 +102,7 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Err
 /// anything else through [`skip_value`]. Same errors as [`skip_value`].
 #[inline(always)]
 fn value_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
-    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
     if h.children() != 0 {
         return skip_value(buf, pos);
     }
@@ -231,7 +218,7 @@ fn walk_value<F: FnMut(Event)>(
             return Ok(end);
         }
     }
-    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+    let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
     let mut p = pos + h.len;
     match h.family() {
         Family::FixMap | Family::Map if st.wants_map => {
@@ -413,7 +400,7 @@ impl Machine {
                 Phase::Enter { state } => {
                     let st = &dfa.states[state as usize];
                     let pos = self.pos;
-                    let h = decode_head(buf, pos).map_err(|e| head_error(e, pos))?;
+                    let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
                     let (count, is_map) = match h.family() {
                         Family::FixMap | Family::Map if st.wants_map => (h.value() as u32, true),
                         Family::FixArray | Family::Array if st.wants_array => {
