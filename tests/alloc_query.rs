@@ -1,38 +1,13 @@
 //! Evaluating a compiled query over a slice allocates nothing: a counting global allocator
 //! (one per test binary, hence this file of its own) proves it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod counting;
 
 use msgskim::gen::{listing, ListingConfig};
 use msgskim::query::{Query, Rows};
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 #[test]
 fn evaluating_a_compiled_query_allocates_nothing() {
@@ -52,7 +27,7 @@ fn evaluating_a_compiled_query_allocates_nothing() {
     .unwrap();
     let rows = Rows::new(".Entries[*]", [".n", ".s", ".cs"]).unwrap();
 
-    let before = ALLOCS.load(Ordering::SeqCst);
+    let before = counting::allocations();
     let mut matches = 0usize;
     let mut name_bytes = 0usize;
     for m in q.matches(&dump) {
@@ -73,12 +48,12 @@ fn evaluating_a_compiled_query_allocates_nothing() {
         with_size += usize::from(s.is_some());
         row_count += 1;
     }
-    let after = ALLOCS.load(Ordering::SeqCst);
+    let after = counting::allocations();
 
     assert_eq!(after - before, 0, "allocations while evaluating");
     // The counter does see allocations.
     let probe = std::hint::black_box(vec![0u8; 64]);
-    assert!(ALLOCS.load(Ordering::SeqCst) > after);
+    assert!(counting::allocations() > after);
     drop(probe);
     // 25,000 names, one last size per page (3 pages, all non-empty sizes are likely but not
     // certain), the token, flags and 4 top-level values per page for `.*`.
