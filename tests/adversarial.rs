@@ -538,3 +538,31 @@ fn million_deep_values_under_a_query() {
         ))
     );
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn million_deep_values_through_serde() {
+    // Recursive types that fit the input: arrays in arrays, and maps of maps.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Arrays(Vec<Arrays>);
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Maps(std::collections::BTreeMap<String, Maps>);
+    for b in [deep_arrays(DEEP, &[0xc0]), deep_maps(DEEP, &[0xc0])] {
+        // Into a self-describing tree: the depth limit, not a stack overflow.
+        let e = msgskim::serde::from_slice::<serde_json::Value>(&b).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::DepthLimit { .. }), "{e}");
+        // A recursive type: the same.
+        let e = if b[0] == 0x91 {
+            msgskim::serde::from_slice::<Arrays>(&b).unwrap_err()
+        } else {
+            msgskim::serde::from_slice::<Maps>(&b).unwrap_err()
+        };
+        assert!(matches!(e.kind(), ErrorKind::DepthLimit { .. }), "{e}");
+        // Ignored entirely (a unit struct reads nothing but skips the value): skip_value,
+        // one counter.
+        let v: serde::de::IgnoredAny = msgskim::serde::from_slice(&b).unwrap();
+        let _ = v;
+    }
+}

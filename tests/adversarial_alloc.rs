@@ -295,3 +295,29 @@ fn queries_allocate_nothing_for_lying_lengths() {
         assert!(e.is_truncated(), "{name}: {e}");
     }
 }
+
+/// Serde targets that would grow with a declared length: sequences, maps, strings, bytes.
+#[cfg(feature = "serde")]
+#[test]
+fn serde_allocates_nothing_proportional_to_lying_lengths() {
+    use std::collections::BTreeMap;
+    for (name, b) in lying_headers() {
+        let (r, bytes, largest) = counting(|| {
+            let e1 = msgskim::serde::from_slice::<Vec<u64>>(&b).err();
+            let e2 = msgskim::serde::from_slice::<BTreeMap<String, u8>>(&b).err();
+            let e3 = msgskim::serde::from_slice::<String>(&b).err();
+            let e4 = msgskim::serde::from_slice::<serde_bytes::ByteBuf>(&b).err();
+            let e5 = msgskim::serde::from_slice::<(Vec<String>, u8)>(&b).err();
+            [e1, e2, e3, e4, e5]
+        });
+        // Errors are boxed when they carry a message; nothing else may be allocated, and
+        // nothing near the claim.
+        assert!(
+            bytes < 16 * 1024 && largest < 4 * 1024,
+            "{name}: serde allocated {bytes} bytes, largest {largest}"
+        );
+        for e in r {
+            assert!(e.is_some(), "{name}: a lying header decoded");
+        }
+    }
+}

@@ -21,6 +21,7 @@ const TARGETS: &[&str] = &[
     "raw_value",
     "stream",
     "query",
+    "serde",
 ];
 
 /// Targets whose input starts with configuration bytes rather than MessagePack: each seed is
