@@ -841,3 +841,32 @@ fn from_read_takes_the_first_value_whatever_the_chunking() {
     let e = msgskim::serde::from_read::<_, (u8, u8)>(&b"\x92\x01\xa1x"[..]).unwrap_err();
     assert_eq!((e.kind(), e.offset()), (ErrorKind::Custom, 2));
 }
+
+/// A reader that gives `ok` bytes, then fails.
+struct Failing<'a> {
+    ok: &'a [u8],
+}
+
+impl std::io::Read for Failing<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.ok.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "gone",
+            ));
+        }
+        let n = out.len().min(self.ok.len());
+        out[..n].copy_from_slice(&self.ok[..n]);
+        self.ok = &self.ok[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn from_read_reports_io_errors_with_the_bytes_read() {
+    let e = msgskim::serde::from_read::<_, (u8, u8)>(Failing { ok: b"\x92\x01" }).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (ErrorKind::Io(std::io::ErrorKind::ConnectionReset), 2)
+    );
+}

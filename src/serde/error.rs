@@ -71,18 +71,10 @@ impl Error {
     /// The same error with its offset moved by `base`, for a value decoded out of a window
     /// of a longer input.
     #[must_use]
+    #[cfg(feature = "std")]
     pub(crate) fn shifted(mut self, base: u64) -> Self {
         if let Some(o) = self.inner.offset.as_mut() {
             *o = o.saturating_add(base);
-        }
-        self
-    }
-
-    /// The error with offset `at` if it has none yet.
-    #[cold]
-    pub(crate) fn located_at(mut self, at: u64) -> Self {
-        if self.inner.offset.is_none() {
-            self.inner.offset = Some(at);
         }
         self
     }

@@ -71,7 +71,8 @@ pub use error::Error;
 ///
 /// As [`from_slice`], with offsets counted from the start of the reader;
 /// [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when the reader ends before a value is
-/// complete; an I/O error becomes [`ErrorKind::Custom`](crate::ErrorKind::Custom) with its text.
+/// complete; an I/O error is [`ErrorKind::Io`](crate::ErrorKind::Io) at the offset of the bytes
+/// read so far.
 ///
 /// # Examples
 ///
@@ -105,7 +106,7 @@ where
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 let at = dec.buffer_offset() + dec.buffer().len() as u64;
-                return Err(<Error as ::serde::de::Error>::custom(e).located_at(at));
+                return Err(crate::Error::new(at, crate::ErrorKind::Io(e.kind())).into());
             }
         }
     }
