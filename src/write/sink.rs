@@ -217,9 +217,11 @@ impl PatchSink for alloc::vec::Vec<u8> {
     }
 }
 
-/// Appends `head[..head_len]` and `body` to `v` with one capacity check: the whole head
-/// array is copied at its fixed size (the body then overwrites the unused part), so the
-/// header costs no `memcpy` call and no branch on its length.
+/// Appends `head[..head_len]` and `body` to `v` after one capacity check for both.
+///
+/// An `unsafe` variant that copied the header at its fixed size and short bodies with
+/// overlapping fixed-size moves was measured against this one and ran more instructions
+/// (see perf-notes.md, Writer), so the safe code stays.
 #[cfg(feature = "alloc")]
 #[inline(always)]
 pub(crate) fn vec_put_value(
@@ -228,77 +230,9 @@ pub(crate) fn vec_put_value(
     head_len: usize,
     body: &[u8],
 ) {
-    let head_len = head_len.min(HEAD_MAX);
-    v.reserve(HEAD_MAX + body.len());
-    let len = v.len();
-    // SAFETY: `reserve` left room for at least `HEAD_MAX + body.len()` bytes after `len`, so
-    // both copies stay inside the allocation (`head_len <= HEAD_MAX`). `body` cannot overlap
-    // `v`'s buffer: it is a shared borrow while `v` is borrowed mutably. The bytes up to
-    // `len + head_len + body.len()` are all initialized by the two copies before `set_len`.
-    unsafe {
-        let dst = v.as_mut_ptr().add(len);
-        core::ptr::copy_nonoverlapping(head.as_ptr(), dst, HEAD_MAX);
-        copy_short(dst.add(head_len), body);
-        v.set_len(len + head_len + body.len());
-    }
-}
-
-/// Copies `src` to `dst` like `copy_nonoverlapping`, but copies of up to 32 bytes (most keys
-/// and values) are done inline with two overlapping fixed-size moves instead of a `memcpy`
-/// call.
-///
-/// # Safety
-///
-/// `dst` must be valid for writes of `src.len()` bytes and must not overlap `src`.
-#[cfg(feature = "alloc")]
-#[inline(always)]
-unsafe fn copy_short(dst: *mut u8, src: &[u8]) {
-    #[inline(always)]
-    fn chunk<const N: usize>(src: &[u8], at: usize) -> [u8; N] {
-        let mut a = [0u8; N];
-        a.copy_from_slice(&src[at..at + N]);
-        a
-    }
-    let n = src.len();
-    // SAFETY: each write below covers `dst[at..at + N]` with `at + N <= n`, inside
-    // the `n` writable bytes the caller guarantees.
-    unsafe {
-        if n >= 16 {
-            if n > 32 {
-                core::ptr::copy_nonoverlapping(src.as_ptr(), dst, n);
-            } else {
-                dst.cast::<[u8; 16]>().write_unaligned(chunk(src, 0));
-                dst.add(n - 16)
-                    .cast::<[u8; 16]>()
-                    .write_unaligned(chunk(src, n - 16));
-            }
-        } else if n >= 8 {
-            dst.cast::<[u8; 8]>().write_unaligned(chunk(src, 0));
-            dst.add(n - 8)
-                .cast::<[u8; 8]>()
-                .write_unaligned(chunk(src, n - 8));
-        } else if n >= 4 {
-            dst.cast::<[u8; 4]>().write_unaligned(chunk(src, 0));
-            dst.add(n - 4)
-                .cast::<[u8; 4]>()
-                .write_unaligned(chunk(src, n - 4));
-        } else if n > 0 {
-            *dst = src[0];
-            *dst.add(n / 2) = src[n / 2];
-            *dst.add(n - 1) = src[n - 1];
-        }
-    }
-}
-
-/// The safe twin of [`vec_put_value`], which tests compare it against.
-#[cfg(all(feature = "alloc", test))]
-pub(crate) fn vec_put_value_safe(
-    v: &mut alloc::vec::Vec<u8>,
-    head: &[u8; HEAD_MAX],
-    head_len: usize,
-    body: &[u8],
-) {
-    v.extend_from_slice(&head[..head_len.min(HEAD_MAX)]);
+    let head = &head[..head_len.min(HEAD_MAX)];
+    v.reserve(head.len() + body.len());
+    v.extend_from_slice(head);
     v.extend_from_slice(body);
 }
 
@@ -725,40 +659,5 @@ impl<W: std::io::Write> Sink for IoSink<W> {
     #[inline]
     fn position(&self) -> u64 {
         self.written
-    }
-}
-
-#[cfg(all(test, feature = "alloc"))]
-mod tests {
-    use super::*;
-    use alloc::vec::Vec;
-
-    /// The fast Vec path against its safe twin: every head length, body lengths across all
-    /// the small-copy branches and past them, into vectors at and off capacity.
-    #[test]
-    fn vec_put_value_matches_its_safe_twin() {
-        let src: Vec<u8> = (0..100u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
-        let head: [u8; HEAD_MAX] = [0xa0, 1, 2, 3, 4, 5, 6, 7, 8];
-        for head_len in 0..=HEAD_MAX + 1 {
-            for body_len in 0..=70 {
-                for prefix in [0usize, 1, 7, 15] {
-                    for cap in [0usize, 1, 16, 200] {
-                        let mut fast = Vec::with_capacity(cap);
-                        fast.extend((0..prefix).map(|i| i as u8));
-                        let mut safe = fast.clone();
-                        vec_put_value(&mut fast, &head, head_len, &src[..body_len]);
-                        vec_put_value_safe(&mut safe, &head, head_len, &src[..body_len]);
-                        assert_eq!(
-                            fast, safe,
-                            "head {head_len} body {body_len} prefix {prefix}"
-                        );
-                        // Twice in a row, so the second write lands after the first.
-                        vec_put_value(&mut fast, &head, head_len, &src[body_len..]);
-                        vec_put_value_safe(&mut safe, &head, head_len, &src[body_len..]);
-                        assert_eq!(fast, safe);
-                    }
-                }
-            }
-        }
     }
 }
