@@ -10,7 +10,7 @@ use ::serde::Deserialize;
 
 use super::Error;
 use crate::error::ErrorKind;
-use crate::head::{decode_head, Head, HeadError};
+use crate::head::{decode_head, Head};
 use crate::marker::{Family, LEAD};
 use crate::skip::skip_value;
 use crate::tokenizer::{Limits, MAX_DEPTH};
@@ -86,19 +86,6 @@ pub struct Deserializer<'de> {
     depth_left: usize,
     max_depth: usize,
     limits: Limits,
-}
-
-#[cold]
-fn head_error(e: HeadError, pos: usize) -> Error {
-    match e {
-        HeadError::Incomplete { needed } => Error::at(
-            pos,
-            ErrorKind::Truncated {
-                needed: needed.get(),
-            },
-        ),
-        HeadError::Reserved => Error::at(pos, ErrorKind::ReservedByte),
-    }
 }
 
 /// `p` as `&str` if it is valid UTF-8, with a fast path for the all-ASCII strings that make up
@@ -303,7 +290,7 @@ impl<'de> Deserializer<'de> {
                 self.pos = start + h.len;
                 Ok((h.head(), start))
             }
-            Err(e) => Err(head_error(e, start)),
+            Err(e) => Err(Error::from(e.at(start))),
         }
     }
 
@@ -650,7 +637,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 self.leave();
                 r
             }
-            Err(e) => return Err(head_error(e, start)),
+            Err(e) => return Err(Error::from(e.at(start))),
         };
         r.map_err(|e| located(e, start))
     }
