@@ -16,6 +16,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{Error, ErrorKind};
 use crate::head::Head;
+use crate::scan::{Resume, Scanned};
 use crate::token::Token;
 use crate::tokenizer::{Limits, State, Tokenizer};
 
@@ -283,9 +284,17 @@ impl From<Frame> for Bytes {
 
 /// The frame scanner shared by [`StreamDecoder`] and the tokio codec: the tokenizer state over
 /// a `BytesMut` whose first byte is the start of the value being scanned.
+///
+/// Frames are found by the resumable skip scan ([`Resume`]) when it can enforce the limits
+/// (everything but UTF-8 checking and limits below the sizes of fix-width tokens), by the
+/// tokenizer's state machine otherwise. Only one of the two is ever under way: the scan
+/// between values is at position 0, the state machine is while a frame is being scanned.
 #[derive(Clone, Debug)]
 pub(crate) struct Core {
     state: State,
+    scan: Resume,
+    /// Frames use `scan` rather than `state`.
+    lean: bool,
     /// Absolute stream offset of `buf[0]`.
     base: u64,
     /// Do not call the state machine again until the buffer holds this many bytes: the token
@@ -299,6 +308,8 @@ impl Core {
     pub(crate) fn new(config: &StreamConfig) -> Self {
         Core {
             state: State::new(config.limits),
+            scan: Resume::new(&config.limits),
+            lean: Resume::fits(&config.limits),
             base: 0,
             wait_until: 0,
             max_buffer: config.max_buffer,
@@ -335,6 +346,19 @@ impl Core {
         self.wait_until = self.wait_until.saturating_sub(n);
     }
 
+    /// Whether part of a frame has been scanned (`buf[0]` is its first byte).
+    #[inline]
+    fn frame_started(&self) -> bool {
+        self.state.pos() > 0 || self.scan.pos() > 0
+    }
+
+    /// Forgets a partly scanned frame, to read it again from its start as tokens.
+    fn restart(&mut self, limits: Limits) {
+        self.state = State::new(limits);
+        self.scan.reset();
+        self.wait_until = 0;
+    }
+
     /// Deals with an error of the state machine at a token that starts at `buf[from]`:
     /// truncation means wait (unless the value provably needs more than the buffer limit),
     /// anything else is final.
@@ -363,12 +387,32 @@ impl Core {
         if buf.len() < self.wait_until {
             return Ok(None);
         }
-        let Some(end) = self.scan(buf)? else {
-            return Ok(None);
+        let end = if self.lean {
+            match self.scan.scan(buf) {
+                Ok(Scanned::End(end)) => {
+                    self.scan.reset();
+                    end
+                }
+                Ok(Scanned::Wait { until }) => {
+                    if until > self.max_buffer {
+                        let limit = self.max_buffer;
+                        let e = Error::new(self.base, ErrorKind::BufferLimit { limit });
+                        return Err(self.fail(e));
+                    }
+                    self.wait_until = until;
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.fail(e.shifted(self.base))),
+            }
+        } else {
+            let Some(end) = self.scan(buf)? else {
+                return Ok(None);
+            };
+            self.state.rebase(end);
+            end
         };
         let offset = self.base;
         let bytes = buf.split_to(end).freeze();
-        self.state.rebase(end);
         self.base += end as u64;
         self.wait_until = 0;
         Ok(Some(Frame { bytes, offset }))
@@ -678,7 +722,9 @@ impl StreamDecoder {
     pub fn position(&self) -> u64 {
         let at = match &self.chunk {
             Some(c) => c.next,
-            None => self.core.state.pos(),
+            // One of the two is 0: the frame scan between values, the tokenizer while a
+            // frame is scanned.
+            None => self.core.state.pos() + self.core.scan.pos(),
         };
         self.core.base() + at as u64
     }
@@ -698,7 +744,8 @@ impl StreamDecoder {
     #[must_use]
     #[inline]
     pub fn depth(&self) -> usize {
-        self.core.state.depth()
+        // One of the two is 0 (see `position`).
+        self.core.state.depth() + self.core.scan.depth()
     }
 
     /// At least how many more bytes must arrive before the next call can make progress
@@ -940,8 +987,7 @@ impl StreamDecoder {
         }
         if self.frames_partial {
             // Read the partly scanned frame again from its start, as tokens.
-            self.core.state = State::new(self.config.limits);
-            self.core.wait_until = 0;
+            self.core.restart(self.config.limits);
             self.frames_partial = false;
         }
         if self.chunk.is_some() {
@@ -1078,7 +1124,7 @@ impl StreamDecoder {
             Mode::Frames => {}
         }
         let r = self.core.next_frame(&mut self.buf);
-        self.frames_partial = self.core.state.pos() > 0;
+        self.frames_partial = self.core.frame_started();
         self.hold = true;
         r
     }
@@ -1207,7 +1253,7 @@ mod tests {
         }
         dec.finish().unwrap();
         assert!(values > 0 || events > 0);
-        dec.core.state.examined
+        dec.core.state.examined + dec.core.scan.examined
     }
 
     #[test]

@@ -9,6 +9,11 @@
 use crate::marker::{Family, HEADER_LEN, LEAD};
 use crate::token::Timestamp;
 
+#[cfg(feature = "alloc")]
+mod resume;
+#[cfg(feature = "alloc")]
+pub(crate) use resume::{Resume, Scanned};
+
 /// How to step over a token, by lead byte. Derived from [`LEAD`] and [`HEADER_LEN`] at compile
 /// time; it holds no format knowledge of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
