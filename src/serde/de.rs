@@ -88,16 +88,61 @@ pub struct Deserializer<'de> {
     limits: Limits,
 }
 
+/// True when every byte of `p` is below 0x80.
+///
+/// Built for the short strings of keys and names: it ORs whole words together, the last one
+/// overlapping the others, instead of finishing byte by byte, and it never exits early (a
+/// non-ASCII string is rare and takes the full UTF-8 check anyway). Strings over 64 bytes go
+/// to the standard check.
+#[inline(always)]
+fn all_ascii(p: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = p.len();
+    if n >= 8 {
+        if n > 64 {
+            return p.is_ascii();
+        }
+        let mut acc = 0u64;
+        for w in p.chunks_exact(8) {
+            // chunks_exact(8) yields 8-byte slices only.
+            acc |= u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]));
+        }
+        if let Some(last) = p.last_chunk::<8>() {
+            acc |= u64::from_ne_bytes(*last);
+        }
+        acc & HIGH == 0
+    } else if n >= 4 {
+        let (Some(a), Some(b)) = (p.first_chunk::<4>(), p.last_chunk::<4>()) else {
+            return false;
+        };
+        (u32::from_ne_bytes(*a) | u32::from_ne_bytes(*b)) & HIGH as u32 == 0
+    } else if n > 0 {
+        // One to three bytes: the first, the middle and the last cover them all.
+        (p[0] | p[n / 2] | p[n - 1]) < 0x80
+    } else {
+        true
+    }
+}
+
+/// `p` as `&str` when it is all ASCII, without a second look at the bytes.
+#[inline(always)]
+fn ascii_str(p: &[u8]) -> Option<&str> {
+    if all_ascii(p) {
+        // SAFETY: every byte is below 0x80, and a sequence of ASCII bytes is valid UTF-8.
+        Some(unsafe { core::str::from_utf8_unchecked(p) })
+    } else {
+        None
+    }
+}
+
 /// `p` as `&str` if it is valid UTF-8, with a fast path for the all-ASCII strings that make up
 /// most keys and names: the standard check is an out-of-line call whose set-up costs more than
 /// the check itself for a string of a few dozen bytes.
 #[inline(always)]
 fn utf8(p: &[u8]) -> Result<&str, core::str::Utf8Error> {
-    if p.is_ascii() {
-        // SAFETY: every byte is below 0x80, and a sequence of ASCII bytes is valid UTF-8.
-        Ok(unsafe { core::str::from_utf8_unchecked(p) })
-    } else {
-        core::str::from_utf8(p)
+    match ascii_str(p) {
+        Some(s) => Ok(s),
+        None => core::str::from_utf8(p),
     }
 }
 
@@ -230,29 +275,26 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// The bytes of a str at the current position and the offset just past it, without
-    /// moving; `None` for anything else, or a str that is cut short or over the payload limit,
-    /// which the general path then reports.
+    /// The bytes of a fixstr or str8 at the current position and the offset just past them,
+    /// without moving; `None` for anything else, or a str that is cut short or over the
+    /// payload limit, which the general path then reports.
     ///
-    /// Keys and most values are fixstr or str8: their length is read off the lead-byte table
-    /// (or the one byte after the lead) without decoding a whole header window.
+    /// Keys and most values are fixstr or str8: their length is the lead byte's inline value
+    /// (or the one byte after the lead) in the lead-byte table, with no header window to decode.
     #[inline(always)]
-    fn peek_str(&self) -> Option<(&'de [u8], usize)> {
+    fn short_str(&self) -> Option<(&'de [u8], usize)> {
         let start = self.pos;
         let lead = &LEAD[*self.buf.get(start)? as usize];
-        let (n, from) = match (lead.family, lead.width) {
-            (Family::FixStr, _) => (lead.imm as usize, start + 1),
-            (Family::Str, 1) => (*self.buf.get(start + 1)? as usize, start + 2),
-            (Family::Str, _) => {
-                let h = decode_head(self.buf, start).ok()?;
-                (usize::try_from(h.value()).ok()?, start + h.len)
-            }
+        let (n, from) = match lead.family {
+            Family::FixStr => (lead.imm as usize, start + 1),
+            Family::Str if lead.width == 1 => (*self.buf.get(start + 1)? as usize, start + 2),
             _ => return None,
         };
         if n as u64 > self.limits.max_payload_len {
             return None;
         }
-        let p = self.buf.get(from..from.checked_add(n)?)?;
+        // `from + n` cannot overflow: `start` is inside the slice and `n` is at most 255.
+        let p = self.buf.get(from..from + n)?;
         Some((p, from + n))
     }
 
@@ -454,6 +496,45 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// [`deserialize_any`](de::Deserializer::deserialize_any) out of line: the general path
+    /// behind the inline fast paths, kept apart so that they stay small enough to inline.
+    #[inline(never)]
+    fn any_slow<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        let (head, start) = self.next_head()?;
+        self.visit_head(head, start, visitor)
+    }
+
+    /// A str of any length and content, or another type, for a string target.
+    #[inline(never)]
+    fn str_slow<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        let (head, start) = self.next_head()?;
+        match head {
+            Head::Str(n) => {
+                let s = self.str_payload(n, start)?;
+                visitor.visit_borrowed_str(s).map_err(|e| located(e, start))
+            }
+            other => self.visit_head(other, start, visitor),
+        }
+    }
+
+    /// An identifier that is not a short ASCII str: a longer str, a str that is not UTF-8
+    /// (handed over as bytes, for the visitor to judge), or an index.
+    #[inline(never)]
+    fn identifier_slow<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        let (head, start) = self.next_head()?;
+        match head {
+            Head::Str(n) => {
+                let p = self.payload(n, start)?;
+                let r = match utf8(p) {
+                    Ok(s) => visitor.visit_borrowed_str(s),
+                    Err(_) => visitor.visit_borrowed_bytes(p),
+                };
+                r.map_err(|e| located(e, start))
+            }
+            other => self.visit_head(other, start, visitor),
+        }
+    }
+
     /// A bin handed to a sequence visitor, one `u8` per byte (how rmp-serde reads a `Vec<u8>`
     /// or `[u8; N]` from a bin).
     fn visit_bin_as_seq<V: Visitor<'de>>(
@@ -498,13 +579,15 @@ macro_rules! forward_to_any {
 macro_rules! forward_to_int {
     ($($method:ident)*) => {
         $(
-            #[inline]
+            /// Fixints and 8- to 64-bit integers inline; anything else (a float, a wrong type,
+            /// a cut-short header) goes to the general path.
+            #[inline(always)]
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
                 let start = self.pos;
                 let r = match self.int() {
                     Some(Int::U(v)) => visitor.visit_u64(v),
                     Some(Int::I(v)) => visitor.visit_i64(v),
-                    None => return self.deserialize_any(visitor),
+                    None => return self.any_slow(visitor),
                 };
                 r.map_err(|e| located(e, start))
             }
@@ -530,18 +613,18 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
     }
 
-    #[inline]
+    /// A fixstr or str8 of ASCII bytes (what keys and variant names almost always are) is
+    /// handed over inline; the rest goes out of line.
+    #[inline(always)]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Some((p, end)) = self.peek_str() {
-            let start = self.pos;
-            self.pos = end;
-            let r = match utf8(p) {
-                Ok(s) => visitor.visit_borrowed_str(s),
-                Err(_) => visitor.visit_borrowed_bytes(p),
-            };
-            return r.map_err(|e| located(e, start));
+        if let Some((p, end)) = self.short_str() {
+            if let Some(s) = ascii_str(p) {
+                let start = self.pos;
+                self.pos = end;
+                return visitor.visit_borrowed_str(s).map_err(|e| located(e, start));
+            }
         }
-        self.deserialize_any(visitor)
+        self.identifier_slow(visitor)
     }
 
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -580,23 +663,18 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_str(visitor)
     }
 
-    #[inline]
+    /// A fixstr or str8 of ASCII bytes inline; longer strings, other bytes and other types go
+    /// out of line.
+    #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Some((p, end)) = self.peek_str() {
-            if let Ok(s) = utf8(p) {
+        if let Some((p, end)) = self.short_str() {
+            if let Some(s) = ascii_str(p) {
                 let start = self.pos;
                 self.pos = end;
                 return visitor.visit_borrowed_str(s).map_err(|e| located(e, start));
             }
         }
-        let (head, start) = self.next_head()?;
-        match head {
-            Head::Str(n) => {
-                let s = self.str_payload(n, start)?;
-                visitor.visit_borrowed_str(s).map_err(|e| located(e, start))
-            }
-            other => self.visit_head(other, start, visitor),
-        }
+        self.str_slow(visitor)
     }
 
     #[inline]
@@ -719,8 +797,24 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        // A map (`to_vec_named`) or an array of the fields in order (`to_vec`).
-        self.deserialize_any(visitor)
+        // A map (`to_vec_named`) or an array of the fields in order (`to_vec`). Structs of up
+        // to 15 fields come as a fixmap or fixarray, whose count is in the lead byte.
+        let start = self.pos;
+        if let Some(&b) = self.buf.get(start) {
+            let lead = &LEAD[b as usize];
+            match lead.family {
+                Family::FixMap => {
+                    self.pos = start + 1;
+                    return self.visit_map(lead.imm as u32, start, visitor);
+                }
+                Family::FixArray => {
+                    self.pos = start + 1;
+                    return self.visit_array(lead.imm as u32, start, visitor);
+                }
+                _ => {}
+            }
+        }
+        self.any_slow(visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -1136,6 +1230,25 @@ mod tests {
         }
         for b in 0..=255u8 {
             assert_eq!(utf8(&[b]), utf8_checked(&[b]));
+        }
+    }
+
+    #[test]
+    fn ascii_check_sees_a_high_byte_anywhere() {
+        // Every length the word path handles and beyond, one byte >= 0x80 at every position:
+        // the overlapping reads must not miss any of them.
+        for len in 0..=80usize {
+            let clean: alloc::vec::Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(all_ascii(&clean), "len {len}");
+            assert_eq!(ascii_str(&clean), utf8_checked(&clean).ok());
+            for at in 0..len {
+                for high in [0x80u8, 0xc3, 0xff] {
+                    let mut dirty = clean.clone();
+                    dirty[at] = high;
+                    assert!(!all_ascii(&dirty), "len {len}, byte {high:#x} at {at}");
+                    assert_eq!(ascii_str(&dirty), None);
+                }
+            }
         }
     }
 }
