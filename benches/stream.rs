@@ -7,7 +7,7 @@
 //! chunks) with `$MSGSKIM_PYTHON` (default `python3`).
 //!
 //! For instruction counts, `STREAM_ONCE=reader,chunk,MiB` runs one pass of one reader
-//! (`whole`, `tokens`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
+//! (`whole`, `tokens`, `events`, `for_each`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
 //! e.g. `STREAM_ONCE=frames,4096,2 valgrind --tool=callgrind --toggle-collect='stream::pass'
 //! target/release/deps/stream-*`.
 
@@ -67,6 +67,54 @@ fn stream_tokens(buf: &[u8], chunk: usize) -> Counts {
     (tokens, tops, payload)
 }
 
+/// As `stream_tokens`, taking the tokens of each feed with the `events()` iterator.
+fn stream_events(buf: &[u8], chunk: usize) -> Counts {
+    let mut dec = StreamDecoder::new();
+    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    for piece in buf.chunks(chunk) {
+        dec.feed(piece).expect("within the buffer limit");
+        let mut events = dec.events();
+        while let Some(event) = events.next() {
+            match event.expect("valid data") {
+                Event::Token(tok) => {
+                    tokens += 1;
+                    payload += payload_len(&tok);
+                }
+                _ => unreachable!("no payload here exceeds the chunking threshold"),
+            }
+            if events.depth() == 0 {
+                tops += 1;
+            }
+        }
+    }
+    dec.finish().expect("clean end");
+    (tokens, tops, payload)
+}
+
+/// As `stream_tokens`, taking the tokens of each feed with `for_each_event`.
+fn stream_for_each(buf: &[u8], chunk: usize) -> Counts {
+    let mut dec = StreamDecoder::new();
+    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    for piece in buf.chunks(chunk) {
+        dec.feed(piece).expect("within the buffer limit");
+        dec.for_each_event(|ev, depth| {
+            match ev {
+                Event::Token(tok) => {
+                    tokens += 1;
+                    payload += payload_len(&tok);
+                }
+                _ => unreachable!("no payload here exceeds the chunking threshold"),
+            }
+            if depth == 0 {
+                tops += 1;
+            }
+        })
+        .expect("valid data");
+    }
+    dec.finish().expect("clean end");
+    (tokens, tops, payload)
+}
+
 /// Fed `chunk` bytes at a time, every top-level value split off as a frame when complete.
 fn stream_frames(buf: &[u8], chunk: usize) -> usize {
     let mut dec = StreamDecoder::new();
@@ -108,6 +156,16 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8], chunks: &[usize]) {
             BenchmarkId::new("stream_tokens", chunk),
             &chunk,
             |b, &ch| b.iter(|| assert_eq!(stream_tokens(black_box(buf), ch), counts)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("stream_events", chunk),
+            &chunk,
+            |b, &ch| b.iter(|| assert_eq!(stream_events(black_box(buf), ch), counts)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("stream_for_each", chunk),
+            &chunk,
+            |b, &ch| b.iter(|| assert_eq!(stream_for_each(black_box(buf), ch), counts)),
         );
         g.bench_with_input(
             BenchmarkId::new("stream_frames", chunk),
@@ -182,6 +240,8 @@ fn pass(reader: &str, buf: &[u8], chunk: usize) -> usize {
     match reader {
         "whole" => whole(buf).0,
         "tokens" => stream_tokens(buf, chunk).0,
+        "events" => stream_events(buf, chunk).0,
+        "for_each" => stream_for_each(buf, chunk).0,
         "frames" => stream_frames(buf, chunk),
         "msgpackc" => msgskim_bench_peers::msgpackc_unpack_chunks(buf, chunk)
             .expect("msgpack-c peer built")

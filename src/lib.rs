@@ -77,6 +77,6 @@ pub use error::{Error, ErrorKind, TimestampError};
 pub use raw::{Elements, Entries, RawValue, RawValues, ValueKind};
 pub use skip::{skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
 #[cfg(feature = "alloc")]
-pub use stream::{Event, Frame, PayloadKind, StreamConfig, StreamDecoder};
+pub use stream::{Event, Events, Frame, PayloadKind, StreamConfig, StreamDecoder};
 pub use token::{Ext, Str, Timestamp, Token};
 pub use tokenizer::{Limits, Tokenizer, MAX_DEPTH};

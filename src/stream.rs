@@ -594,19 +594,28 @@ impl Utf8Pieces {
 #[derive(Clone, Debug)]
 pub struct StreamDecoder {
     buf: BytesMut,
+    r: Reader,
+    /// Bytes returned by the last `read_from`.
+    #[cfg(feature = "std")]
+    last_read: usize,
+}
+
+/// Everything a [`StreamDecoder`] keeps besides its buffer: what reading tokens needs, so
+/// that an [`Events`] iterator can borrow the buffer and this at once.
+#[derive(Clone, Debug)]
+struct Reader {
     core: Core,
     config: StreamConfig,
     /// Part of a frame has been scanned by `next_frame`; `buf[0]` is its first byte.
     frames_partial: bool,
     /// `next_token` must take its slow path: a failure, a partly scanned frame, a chunked
-    /// payload or a wait for more bytes may be pending.
+    /// payload or a wait for more bytes may be pending, or the buffer may hold more than
+    /// `chunk_threshold` bytes (so that a complete token's payload may need chunking). When it
+    /// is false, none of these needs a look.
     hold: bool,
     chunk: Option<Chunk>,
     /// Absolute offset where the value open in token mode began (valid only in token mode).
     value_start: u64,
-    /// Bytes returned by the last `read_from`.
-    #[cfg(feature = "std")]
-    last_read: usize,
 }
 
 impl Default for StreamDecoder {
@@ -642,12 +651,14 @@ impl StreamDecoder {
     pub fn with_config(config: StreamConfig) -> Self {
         StreamDecoder {
             buf: BytesMut::new(),
-            core: Core::new(&config),
-            config,
-            frames_partial: false,
-            hold: false,
-            chunk: None,
-            value_start: 0,
+            r: Reader {
+                core: Core::new(&config),
+                config,
+                frames_partial: false,
+                hold: false,
+                chunk: None,
+                value_start: 0,
+            },
             #[cfg(feature = "std")]
             last_read: config.read_size,
         }
@@ -663,7 +674,7 @@ impl StreamDecoder {
     /// ```
     #[must_use]
     pub fn config(&self) -> &StreamConfig {
-        &self.config
+        &self.r.config
     }
 
     /// Every byte the decoder holds: from [`buffer_offset`](Self::buffer_offset) to the last
@@ -700,7 +711,7 @@ impl StreamDecoder {
     #[must_use]
     #[inline]
     pub fn buffer_offset(&self) -> u64 {
-        self.core.base()
+        self.r.core.base()
     }
 
     /// The absolute stream offset of the next byte not yet handed out (as a token, a piece or
@@ -720,13 +731,7 @@ impl StreamDecoder {
     #[must_use]
     #[inline]
     pub fn position(&self) -> u64 {
-        let at = match &self.chunk {
-            Some(c) => c.next,
-            // One of the two is 0: the frame scan between values, the tokenizer while a
-            // frame is scanned.
-            None => self.core.state.pos() + self.core.scan.pos(),
-        };
-        self.core.base() + at as u64
+        self.r.position()
     }
 
     /// How many containers are open in the value being read.
@@ -744,8 +749,7 @@ impl StreamDecoder {
     #[must_use]
     #[inline]
     pub fn depth(&self) -> usize {
-        // One of the two is 0 (see `position`).
-        self.core.state.depth() + self.core.scan.depth()
+        self.r.depth()
     }
 
     /// At least how many more bytes must arrive before the next call can make progress
@@ -762,21 +766,30 @@ impl StreamDecoder {
     /// ```
     #[must_use]
     pub fn needed(&self) -> usize {
-        match &self.chunk {
+        match &self.r.chunk {
             Some(_) => 1,
-            None => self.core.needed(self.buf.len()),
+            None => self.r.core.needed(self.buf.len()),
         }
     }
 
     /// How the value under way is being read.
     #[inline]
     fn mode(&self) -> Mode {
-        if self.frames_partial {
+        if self.r.frames_partial {
             Mode::Frames
-        } else if self.chunk.is_some() || self.core.state.depth() > 0 {
+        } else if self.r.chunk.is_some() || self.r.core.state.depth() > 0 {
             Mode::Tokens
         } else {
             Mode::Idle
+        }
+    }
+
+    /// After the buffer grew: once it is longer than the chunking threshold, `next_token`
+    /// must look at the length of each payload.
+    #[inline]
+    fn note_growth(&mut self) {
+        if self.buf.len() > self.r.config.chunk_threshold {
+            self.r.hold = true;
         }
     }
 
@@ -784,15 +797,15 @@ impl StreamDecoder {
     fn compact(&mut self) {
         let keep = match self.mode() {
             Mode::Frames => 0,
-            Mode::Idle | Mode::Tokens => match &self.chunk {
+            Mode::Idle | Mode::Tokens => match &self.r.chunk {
                 Some(c) => c.next,
-                None => self.core.state.pos(),
+                None => self.r.core.state.pos(),
             },
         };
         let keep = keep.min(self.buf.len());
         if keep > 0 {
-            self.core.discard(&mut self.buf, keep);
-            if let Some(c) = &mut self.chunk {
+            self.r.core.discard(&mut self.buf, keep);
+            if let Some(c) = &mut self.r.chunk {
                 c.next -= keep;
             }
         }
@@ -804,9 +817,10 @@ impl StreamDecoder {
             Mode::Frames => self.buf.len(),
             Mode::Idle | Mode::Tokens => {
                 let at = self
+                    .r
                     .chunk
                     .as_ref()
-                    .map_or(self.core.state.pos(), |c| c.next);
+                    .map_or(self.r.core.state.pos(), |c| c.next);
                 self.buf.len().saturating_sub(at)
             }
         }
@@ -816,7 +830,7 @@ impl StreamDecoder {
         Error::new(
             self.position(),
             ErrorKind::BufferLimit {
-                limit: self.config.max_buffer,
+                limit: self.r.config.max_buffer,
             },
         )
     }
@@ -843,11 +857,12 @@ impl StreamDecoder {
     /// ```
     #[inline]
     pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
-        if self.unread().saturating_add(data.len()) > self.config.max_buffer {
+        if self.unread().saturating_add(data.len()) > self.r.config.max_buffer {
             return Err(self.buffer_limit());
         }
         self.compact();
         self.buf.extend_from_slice(data);
+        self.note_growth();
         Ok(())
     }
 
@@ -872,12 +887,14 @@ impl StreamDecoder {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn spare(&mut self, additional: usize) -> Result<Limit<&mut BytesMut>, Error> {
-        let room = self.config.max_buffer.saturating_sub(self.unread());
+        let room = self.r.config.max_buffer.saturating_sub(self.unread());
         if room == 0 {
             return Err(self.buffer_limit());
         }
         self.compact();
         self.buf.reserve(additional.min(room));
+        // Whatever is written through the returned `BufMut` is not seen here.
+        self.r.hold = true;
         Ok((&mut self.buf).limit(room))
     }
 
@@ -912,7 +929,7 @@ impl StreamDecoder {
         &mut self,
         reader: &mut R,
     ) -> std::io::Result<usize> {
-        let room = self.config.max_buffer.saturating_sub(self.unread());
+        let room = self.r.config.max_buffer.saturating_sub(self.unread());
         if room == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -929,6 +946,7 @@ impl StreamDecoder {
             Err(_) => 0,
         };
         self.buf.truncate(len + n);
+        self.note_growth();
         self.last_read = n;
         r.map(|_| n)
     }
@@ -937,7 +955,7 @@ impl StreamDecoder {
     /// 4 KiB and `read_size`.
     #[cfg(feature = "std")]
     fn read_window(&self) -> usize {
-        let max = self.config.read_size.max(1);
+        let max = self.r.config.read_size.max(1);
         self.last_read.saturating_mul(2).clamp(4096.min(max), max)
     }
 
@@ -972,16 +990,266 @@ impl StreamDecoder {
     /// ```
     #[inline]
     pub fn next_token(&mut self) -> Result<Option<Event<'_>>, Error> {
-        if self.hold {
-            return self.next_token_slow();
+        self.r.next_token(&self.buf)
+    }
+
+    /// Calls `f` with every event [`next_token`](Self::next_token) would return one by one
+    /// until more input is needed, and with the depth after it (as [`depth`](Self::depth):
+    /// 0 after a token that completes a top-level value). The fastest way to take tokens out:
+    /// the tokenizer's step runs in one loop with your code, with nothing between tokens.
+    /// Events borrow the buffer for as long as the decoder is borrowed, so `f` may keep them.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`next_token`](Self::next_token); `f` has seen every event before the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{Event, StreamDecoder, Token};
+    /// let mut dec = StreamDecoder::new();
+    /// let (mut names, mut values) = (Vec::new(), 0);
+    /// for piece in [&b"\x92\xa1a\xa2b"[..], b"c\xa1d"] {
+    ///     dec.feed(piece)?;
+    ///     dec.for_each_event(|event, depth| {
+    ///         if let Event::Token(Token::Str(s)) = event {
+    ///             names.push(s.to_str().unwrap().to_owned());
+    ///         }
+    ///         if depth == 0 {
+    ///             values += 1;
+    ///         }
+    ///     })?;
+    /// }
+    /// assert_eq!((names, values), (vec!["a".to_owned(), "bc".into(), "d".into()], 2));
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    // Not inlined into the caller: as a function of its own, with the caller's `f` inlined
+    // into it, it gets the state machine's step inlined too (one call per feed instead of
+    // one per token; measured in perf-notes.md).
+    #[inline(never)]
+    pub fn for_each_event<'a, F>(&'a mut self, mut f: F) -> Result<(), Error>
+    where
+        F: FnMut(Event<'a>, usize),
+    {
+        let StreamDecoder { buf, r, .. } = self;
+        let buf: &'a BytesMut = buf;
+        let buf: &'a [u8] = buf;
+        loop {
+            if r.hold {
+                match r.next_token_slow(buf)? {
+                    Some(event) => {
+                        f(event, r.depth());
+                        continue;
+                    }
+                    None => return Ok(()),
+                }
+            }
+            // As `token_here`, inlined here so that the state machine's step is too.
+            let pos = r.core.state.pos();
+            if r.core.state.depth() == 0 {
+                r.value_start = r.core.base() + pos as u64;
+            }
+            match r.core.state.next_in(buf) {
+                // Without `hold` no frame is partly scanned: the depth is the tokenizer's.
+                Ok(Some(tok)) => f(Event::Token(tok), r.core.state.depth()),
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    let stopped = token_stopped(
+                        &mut r.core,
+                        &mut r.chunk,
+                        &mut r.hold,
+                        &r.config,
+                        buf,
+                        pos,
+                        e,
+                    )?;
+                    match stopped {
+                        Some(event) => f(event, r.depth()),
+                        None => return Ok(()),
+                    }
+                }
+            }
         }
-        self.token_here()
+    }
+
+    /// The events [`next_token`](Self::next_token) would return one by one until more input
+    /// is needed, as an iterator that borrows the decoder. Its items borrow the buffer for as
+    /// long as the iterator lives, so they can be kept while more are read (collected into a
+    /// `Vec`, say), and it keeps the buffer in hand between items. It ends where
+    /// `next_token` would return `Ok(None)`, or after yielding an error (which the decoder
+    /// keeps returning).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{Event, StreamDecoder, Token};
+    /// let mut dec = StreamDecoder::new();
+    /// dec.feed(&[0x92, 0xa2, b'h', b'i', 0x93, 0x01])?; // ["hi", [1, ... so far
+    /// let got: Vec<Event<'_>> = dec.events().collect::<Result<_, _>>()?;
+    /// assert_eq!(got.len(), 4);
+    /// assert_eq!(got[1], Event::Token(Token::Str(msgskim::Str::new(b"hi"))));
+    ///
+    /// dec.feed(&[0x02, 0x03, 0xc0])?; // 2, 3]] and then nil
+    /// let mut events = dec.events();
+    /// let mut values = 0;
+    /// while let Some(event) = events.next() {
+    ///     event?;
+    ///     if events.depth() == 0 {
+    ///         values += 1;
+    ///     }
+    /// }
+    /// assert_eq!(values, 2); // the rest of the first value, and a second one
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline]
+    pub fn events(&mut self) -> Events<'_> {
+        Events {
+            buf: &self.buf,
+            r: &mut self.r,
+            done: false,
+        }
+    }
+
+    /// The next complete top-level value, split off the buffer as a zero-copy [`Frame`];
+    /// `Ok(None)` when more input is needed (or none is left).
+    ///
+    /// A value arriving over many calls is scanned once: each call continues from where
+    /// the last one stopped.
+    ///
+    /// # Errors
+    ///
+    /// Everything the slice [`Tokenizer`] reports except truncation, at absolute offsets;
+    /// [`ErrorKind::BufferLimit`] at the value's offset as soon as it provably needs more
+    /// than [`StreamConfig::max_buffer`] bytes; [`ErrorKind::UnexpectedType`] (not lasting)
+    /// when tokens of the current value have already been taken with
+    /// [`next_token`](Self::next_token).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut dec = msgskim::StreamDecoder::new();
+    /// dec.feed(&[0x92, 0x01])?;
+    /// assert!(dec.next_frame()?.is_none());
+    /// dec.feed(&[0x02, 0xc0])?;
+    /// assert_eq!(&dec.next_frame()?.unwrap()[..], &[0x92, 0x01, 0x02]);
+    /// assert_eq!(&dec.next_frame()?.unwrap()[..], &[0xc0]);
+    /// assert!(dec.next_frame()?.is_none());
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline]
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
+        if let Some(e) = self.r.core.failed() {
+            return Err(e);
+        }
+        match self.mode() {
+            Mode::Tokens => {
+                return Err(Error::new(
+                    self.r.value_start,
+                    ErrorKind::UnexpectedType {
+                        expected: "the start of a value",
+                        found: "a value partly read as tokens",
+                    },
+                ));
+            }
+            Mode::Idle => {
+                let pos = self.r.core.state.pos();
+                if pos > 0 {
+                    self.r.core.discard(&mut self.buf, pos);
+                }
+            }
+            Mode::Frames => {}
+        }
+        let r = self.r.core.next_frame(&mut self.buf);
+        self.r.frames_partial = self.r.core.frame_started();
+        self.r.hold = true;
+        r
+    }
+
+    /// Says how the input ends, once no more will come: `Ok(())` when every byte received
+    /// belongs to a complete value (values not read yet can still be taken out); otherwise
+    /// the error reading on would end in. A value cut short is an [`ErrorKind::Truncated`]
+    /// error at the absolute offset of the start of that top-level value, with at least how
+    /// many bytes it lacks. Nothing is consumed.
+    ///
+    /// # Errors
+    ///
+    /// As described: truncation, or the error already returned, or one that reading the
+    /// remaining bytes would meet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{ErrorKind, StreamDecoder};
+    /// let mut dec = StreamDecoder::new();
+    /// dec.feed(&[0xc0, 0x93, 0x01])?;
+    /// assert!(dec.next_frame()?.is_some());
+    /// assert!(dec.next_frame()?.is_none());
+    /// let err = dec.finish().unwrap_err();
+    /// assert_eq!((err.offset(), err.kind()), (1, ErrorKind::Truncated { needed: 1 }));
+    ///
+    /// let mut clean = StreamDecoder::new();
+    /// clean.feed(&[0xc0])?;
+    /// clean.finish()?;
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn finish(&self) -> Result<(), Error> {
+        if let Some(e) = self.r.core.failed() {
+            return Err(e);
+        }
+        let base = self.r.core.base();
+        let value_start = match self.mode() {
+            Mode::Frames => base,
+            Mode::Tokens => self.r.value_start,
+            Mode::Idle => base + self.r.core.state.pos() as u64,
+        };
+        if let Some(c) = &self.r.chunk {
+            let avail = self.buf.len().saturating_sub(c.next);
+            if avail < c.remaining {
+                return Err(Error::new(
+                    value_start,
+                    ErrorKind::Truncated {
+                        needed: c.remaining - avail,
+                    },
+                ));
+            }
+        }
+        self.r.core.check_end(&self.buf, value_start)
+    }
+}
+
+impl Reader {
+    /// [`StreamDecoder::position`].
+    #[inline]
+    fn position(&self) -> u64 {
+        let at = match &self.chunk {
+            Some(c) => c.next,
+            // One of the two is 0: the frame scan between values, the tokenizer while a
+            // frame is scanned.
+            None => self.core.state.pos() + self.core.scan.pos(),
+        };
+        self.core.base() + at as u64
+    }
+
+    /// [`StreamDecoder::depth`].
+    #[inline]
+    fn depth(&self) -> usize {
+        // One of the two is 0 (see `position`).
+        self.core.state.depth() + self.core.scan.depth()
+    }
+
+    /// [`StreamDecoder::next_token`] over the decoder's buffer `buf`.
+    #[inline]
+    fn next_token<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Event<'b>>, Error> {
+        if self.hold {
+            return self.next_token_slow(buf);
+        }
+        self.token_here(buf)
     }
 
     /// `next_token` when it has something other than a token to do first.
     #[cold]
     #[inline(never)]
-    fn next_token_slow(&mut self) -> Result<Option<Event<'_>>, Error> {
+    fn next_token_slow<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Event<'b>>, Error> {
         if let Some(e) = self.core.failed() {
             return Err(e);
         }
@@ -991,19 +1259,45 @@ impl StreamDecoder {
             self.frames_partial = false;
         }
         if self.chunk.is_some() {
-            return self.next_piece();
+            return self.next_piece(buf);
         }
-        if self.buf.len() < self.core.wait_until {
+        if buf.len() < self.core.wait_until {
             return Ok(None);
         }
+        if buf.len() > self.config.chunk_threshold {
+            return self.token_checked(buf);
+        }
         self.hold = false;
-        self.token_here()
+        self.token_here(buf)
     }
 
-    /// The token at the scan position (not inside a chunked payload, not failed).
+    /// The token at the scan position, when nothing is pending and the buffer is no longer
+    /// than the chunking threshold, so no complete token needs chunking.
     #[inline(always)]
-    fn token_here(&mut self) -> Result<Option<Event<'_>>, Error> {
-        let buf = &self.buf[..];
+    fn token_here<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Event<'b>>, Error> {
+        let pos = self.core.state.pos();
+        if self.core.state.depth() == 0 {
+            self.value_start = self.core.base() + pos as u64;
+        }
+        match self.core.state.next_in(buf) {
+            Ok(Some(tok)) => Ok(Some(Event::Token(tok))),
+            Ok(None) => Ok(None),
+            Err(e) => token_stopped(
+                &mut self.core,
+                &mut self.chunk,
+                &mut self.hold,
+                &self.config,
+                buf,
+                pos,
+                e,
+            ),
+        }
+    }
+
+    /// The token at the scan position (not inside a chunked payload, not failed), in a
+    /// buffer longer than the chunking threshold: a long payload is handed out in pieces.
+    #[inline(never)]
+    fn token_checked<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Event<'b>>, Error> {
         let pos = self.core.state.pos();
         if self.core.state.depth() == 0 {
             self.value_start = self.core.base() + pos as u64;
@@ -1046,7 +1340,7 @@ impl StreamDecoder {
         }
     }
 
-    fn next_piece(&mut self) -> Result<Option<Event<'_>>, Error> {
+    fn next_piece<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Event<'b>>, Error> {
         let Some(c) = self.chunk.as_mut() else {
             return Ok(None);
         };
@@ -1058,12 +1352,12 @@ impl StreamDecoder {
             self.chunk = None;
             return Ok(Some(Event::PayloadEnd));
         }
-        let avail = self.buf.len().saturating_sub(c.next);
+        let avail = buf.len().saturating_sub(c.next);
         if avail == 0 {
             return Ok(None);
         }
         let k = avail.min(c.remaining);
-        let piece = &self.buf[c.next..c.next + k];
+        let piece = &buf[c.next..c.next + k];
         if let Some(u) = c.utf8.as_mut() {
             if let Err(at) = u.check(piece, base + c.next as u64) {
                 return Err(self.core.fail(Error::new(at, ErrorKind::InvalidUtf8)));
@@ -1073,113 +1367,88 @@ impl StreamDecoder {
         c.remaining -= k;
         Ok(Some(Event::PayloadChunk(piece)))
     }
+}
 
-    /// The next complete top-level value, split off the buffer as a zero-copy [`Frame`];
-    /// `Ok(None)` when more input is needed (or none is left).
-    ///
-    /// A value arriving over many calls is scanned once: each call continues from where
-    /// the last one stopped.
-    ///
-    /// # Errors
-    ///
-    /// Everything the slice [`Tokenizer`] reports except truncation, at absolute offsets;
-    /// [`ErrorKind::BufferLimit`] at the value's offset as soon as it provably needs more
-    /// than [`StreamConfig::max_buffer`] bytes; [`ErrorKind::UnexpectedType`] (not lasting)
-    /// when tokens of the current value have already been taken with
-    /// [`next_token`](Self::next_token).
+/// The events a [`StreamDecoder`] can hand out now: see [`StreamDecoder::events`].
+///
+/// # Examples
+///
+/// ```
+/// let mut dec = msgskim::StreamDecoder::new();
+/// dec.feed(&[0x91, 0xc0, 0x91])?;
+/// let mut events = dec.events();
+/// assert!(events.next().is_some());
+/// assert_eq!((events.depth(), events.position()), (1, 1));
+/// assert_eq!(events.count(), 2); // nil, then the second array's header
+/// # Ok::<(), msgskim::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Events<'a> {
+    buf: &'a [u8],
+    r: &'a mut Reader,
+    done: bool,
+}
+
+impl Events<'_> {
+    /// As [`StreamDecoder::depth`], after the last event yielded.
     ///
     /// # Examples
     ///
     /// ```
     /// let mut dec = msgskim::StreamDecoder::new();
-    /// dec.feed(&[0x92, 0x01])?;
-    /// assert!(dec.next_frame()?.is_none());
-    /// dec.feed(&[0x02, 0xc0])?;
-    /// assert_eq!(&dec.next_frame()?.unwrap()[..], &[0x92, 0x01, 0x02]);
-    /// assert_eq!(&dec.next_frame()?.unwrap()[..], &[0xc0]);
-    /// assert!(dec.next_frame()?.is_none());
+    /// dec.feed(&[0x91, 0x01])?;
+    /// let mut events = dec.events();
+    /// events.next();
+    /// assert_eq!(events.depth(), 1);
+    /// events.next();
+    /// assert_eq!(events.depth(), 0);
     /// # Ok::<(), msgskim::Error>(())
     /// ```
+    #[must_use]
     #[inline]
-    pub fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
-        if let Some(e) = self.core.failed() {
-            return Err(e);
-        }
-        match self.mode() {
-            Mode::Tokens => {
-                return Err(Error::new(
-                    self.value_start,
-                    ErrorKind::UnexpectedType {
-                        expected: "the start of a value",
-                        found: "a value partly read as tokens",
-                    },
-                ));
-            }
-            Mode::Idle => {
-                let pos = self.core.state.pos();
-                if pos > 0 {
-                    self.core.discard(&mut self.buf, pos);
-                }
-            }
-            Mode::Frames => {}
-        }
-        let r = self.core.next_frame(&mut self.buf);
-        self.frames_partial = self.core.frame_started();
-        self.hold = true;
-        r
+    pub fn depth(&self) -> usize {
+        self.r.depth()
     }
 
-    /// Says how the input ends, once no more will come: `Ok(())` when every byte received
-    /// belongs to a complete value (values not read yet can still be taken out); otherwise
-    /// the error reading on would end in. A value cut short is an [`ErrorKind::Truncated`]
-    /// error at the absolute offset of the start of that top-level value, with at least how
-    /// many bytes it lacks. Nothing is consumed.
-    ///
-    /// # Errors
-    ///
-    /// As described: truncation, or the error already returned, or one that reading the
-    /// remaining bytes would meet.
+    /// As [`StreamDecoder::position`], after the last event yielded.
     ///
     /// # Examples
     ///
     /// ```
-    /// use msgskim::{ErrorKind, StreamDecoder};
-    /// let mut dec = StreamDecoder::new();
-    /// dec.feed(&[0xc0, 0x93, 0x01])?;
-    /// assert!(dec.next_frame()?.is_some());
-    /// assert!(dec.next_frame()?.is_none());
-    /// let err = dec.finish().unwrap_err();
-    /// assert_eq!((err.offset(), err.kind()), (1, ErrorKind::Truncated { needed: 1 }));
-    ///
-    /// let mut clean = StreamDecoder::new();
-    /// clean.feed(&[0xc0])?;
-    /// clean.finish()?;
+    /// let mut dec = msgskim::StreamDecoder::new();
+    /// dec.feed(&[0xcd, 0x01, 0x00])?;
+    /// let mut events = dec.events();
+    /// events.next();
+    /// assert_eq!(events.position(), 3);
     /// # Ok::<(), msgskim::Error>(())
     /// ```
-    pub fn finish(&self) -> Result<(), Error> {
-        if let Some(e) = self.core.failed() {
-            return Err(e);
-        }
-        let base = self.core.base();
-        let value_start = match self.mode() {
-            Mode::Frames => base,
-            Mode::Tokens => self.value_start,
-            Mode::Idle => base + self.core.state.pos() as u64,
-        };
-        if let Some(c) = &self.chunk {
-            let avail = self.buf.len().saturating_sub(c.next);
-            if avail < c.remaining {
-                return Err(Error::new(
-                    value_start,
-                    ErrorKind::Truncated {
-                        needed: c.remaining - avail,
-                    },
-                ));
-            }
-        }
-        self.core.check_end(&self.buf, value_start)
+    #[must_use]
+    #[inline]
+    pub fn position(&self) -> u64 {
+        self.r.position()
     }
 }
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Result<Event<'a>, Error>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.r.next_token(self.buf) {
+            Ok(Some(event)) => Some(Ok(event)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Events<'_> {}
 
 /// The state machine stopped at the token at `buf[pos]` in token mode: a long payload to
 /// hand out in pieces, more input to wait for, or a final error.
@@ -1232,7 +1501,15 @@ mod tests {
     use crate::gen;
 
     /// Bytes the state machine read while `pieces` were fed and everything was taken out.
-    fn examined(pieces: &[&[u8]], tokens: bool, chunk_threshold: usize) -> u64 {
+    /// How `examined` takes values out.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Take {
+        Frames,
+        NextToken,
+        ForEach,
+    }
+
+    fn examined(pieces: &[&[u8]], take: Take, chunk_threshold: usize) -> u64 {
         let config = StreamConfig {
             chunk_threshold,
             ..StreamConfig::default()
@@ -1241,19 +1518,23 @@ mod tests {
         let (mut values, mut events) = (0, 0);
         for p in pieces {
             dec.feed(p).unwrap();
-            if tokens {
-                while dec.next_token().unwrap().is_some() {
-                    events += 1;
+            match take {
+                Take::NextToken => {
+                    while dec.next_token().unwrap().is_some() {
+                        events += 1;
+                    }
                 }
-            } else {
-                while dec.next_frame().unwrap().is_some() {
-                    values += 1;
+                Take::ForEach => dec.for_each_event(|_, _| events += 1).unwrap(),
+                Take::Frames => {
+                    while dec.next_frame().unwrap().is_some() {
+                        values += 1;
+                    }
                 }
             }
         }
         dec.finish().unwrap();
         assert!(values > 0 || events > 0);
-        dec.core.state.examined + dec.core.scan.examined
+        dec.r.core.state.examined + dec.r.core.scan.examined
     }
 
     #[test]
@@ -1270,17 +1551,23 @@ mod tests {
             gen::numeric(3, 20),
             blobs,
         ] {
-            let whole = examined(&[&data[..]], false, usize::MAX);
+            let whole = examined(&[&data[..]], Take::Frames, usize::MAX);
             // Headers alone: a whole-buffer pass reads at most every byte once.
             assert!(whole <= data.len() as u64);
             let bytes: alloc::vec::Vec<&[u8]> = data.chunks(1).collect();
-            for (tokens, threshold) in [(false, usize::MAX), (true, usize::MAX), (true, 64)] {
-                let one = examined(&bytes, tokens, threshold);
+            for (take, threshold) in [
+                (Take::Frames, usize::MAX),
+                (Take::NextToken, usize::MAX),
+                (Take::NextToken, 64),
+                (Take::ForEach, usize::MAX),
+                (Take::ForEach, 64),
+            ] {
+                let one = examined(&bytes, take, threshold);
                 // A token cut short is looked at when its lead byte arrives, when its header
                 // is complete and when its payload is: at most three header reads per token.
                 assert!(
                     one <= 3 * whole,
-                    "{} bytes, tokens {tokens}: {one} examined one byte at a time, {whole} whole",
+                    "{} bytes, {take:?}: {one} examined one byte at a time, {whole} whole",
                     data.len()
                 );
             }

@@ -209,6 +209,102 @@ fn random_chunkings_match_whole_buffer() {
     }
 }
 
+/// The depth after each token of the whole-buffer tokenizer (no chunked payloads).
+fn reference_depths(data: &[u8]) -> Vec<usize> {
+    let mut t = msgskim::Tokenizer::new(data);
+    let mut out = Vec::new();
+    while t.next_token().unwrap().is_some() {
+        out.push(t.depth());
+    }
+    out
+}
+
+#[test]
+fn every_way_of_taking_tokens_gives_the_same_events_and_depths() {
+    for (i, data) in larger_streams().iter().enumerate() {
+        let want_tokens = reference_tokens(data, Limits::default()).unwrap();
+        let want_depths = reference_depths(data);
+        for (j, max) in [1usize, 2, 7, 100, 4096, 70_000].into_iter().enumerate() {
+            let pieces = random_pieces(data, (i * 10 + j) as u64 + 500, max);
+            let mut chunked_depths = None;
+            for way in WAYS {
+                let whole = stream_tokens_by(pieces.iter().copied(), no_chunks(), way).unwrap();
+                assert_eq!(
+                    whole.tokens, want_tokens,
+                    "{way:?}, stream {i}, pieces up to {max}"
+                );
+                assert_eq!(
+                    whole.depths, want_depths,
+                    "{way:?}, stream {i}, pieces up to {max}"
+                );
+                let chunked = StreamConfig {
+                    chunk_threshold: 1000,
+                    ..StreamConfig::default()
+                };
+                let got = stream_tokens_by(pieces.iter().copied(), chunked, way).unwrap();
+                assert_eq!(
+                    got.tokens, want_tokens,
+                    "{way:?} chunked, stream {i}, up to {max}"
+                );
+                // Pieces depend on the chunking; the depths after them must not depend on
+                // the way they are taken.
+                match &chunked_depths {
+                    None => chunked_depths = Some((got.pieces, got.depths)),
+                    Some(d) => assert_eq!(d, &(got.pieces, got.depths), "{way:?} chunked"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_way_stops_at_the_same_error_with_the_same_events_before_it() {
+    let mut data = gen::listing(ListingConfig {
+        seed: 4,
+        entries: 30,
+        page_size: 10,
+    });
+    // The lead byte of the token in the middle of the stream.
+    let mut starts = Vec::new();
+    let mut t = msgskim::Tokenizer::new(&data);
+    while {
+        starts.push(t.position());
+        t.next_token().unwrap().is_some()
+    } {}
+    let at = starts[starts.len() / 2];
+    data[at] = 0xc1;
+    let mut want = None;
+    for way in WAYS {
+        for max in [1usize, 5, 64, 4096] {
+            let pieces = random_pieces(&data, max as u64, max);
+            let mut dec = StreamDecoder::new();
+            let mut sink = TokenSink::default();
+            let mut err = None;
+            for p in pieces {
+                dec.feed(p).unwrap();
+                if let Err(e) = sink.drain_by(&mut dec, way) {
+                    err = Some(e);
+                    break;
+                }
+            }
+            let err = err.expect("the reserved byte is an error");
+            assert_eq!(
+                (err.offset(), err.kind()),
+                (at as u64, ErrorKind::ReservedByte)
+            );
+            // Every later call returns the same error.
+            assert_eq!(dec.next_token().unwrap_err(), err);
+            assert_eq!(dec.events().next().unwrap().unwrap_err(), err);
+            assert_eq!(dec.for_each_event(|_, _| ()).unwrap_err(), err);
+            let got = (sink.tokens, err);
+            match &want {
+                None => want = Some(got),
+                Some(w) => assert_eq!(w, &got, "{way:?}, pieces up to {max}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn one_byte_at_a_time_matches_whole_buffer() {
     for data in larger_streams() {

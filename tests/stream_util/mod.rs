@@ -57,18 +57,62 @@ pub fn reference_frames(data: &[u8]) -> Vec<(u64, Vec<u8>)> {
     out
 }
 
+/// The ways to take tokens out of a decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Way {
+    /// `next_token` in a loop.
+    NextToken,
+    /// The `events()` iterator.
+    Events,
+    /// `for_each_event`.
+    ForEach,
+}
+
+pub const WAYS: [Way; 3] = [Way::NextToken, Way::Events, Way::ForEach];
+
 /// Collects tokens from a decoder, joining payload pieces back into whole tokens.
 #[derive(Default)]
 pub struct TokenSink {
     pub tokens: Vec<Owned>,
     pending: Option<(PayloadKind, usize, Vec<u8>)>,
     pub pieces: usize,
+    /// The decoder's depth after each event.
+    pub depths: Vec<usize>,
 }
 
 impl TokenSink {
-    /// Takes every event available now; checks piece bookkeeping as it goes.
+    /// Takes every event available now with `next_token`; checks piece bookkeeping as it
+    /// goes.
     pub fn drain(&mut self, dec: &mut StreamDecoder) -> Result<(), Error> {
-        while let Some(ev) = dec.next_token()? {
+        self.drain_by(dec, Way::NextToken)
+    }
+
+    /// Takes every event available now, the given way.
+    pub fn drain_by(&mut self, dec: &mut StreamDecoder, way: Way) -> Result<(), Error> {
+        match way {
+            Way::NextToken => {
+                while let Some(ev) = dec.next_token()? {
+                    self.take(ev);
+                    self.depths.push(dec.depth());
+                }
+            }
+            Way::Events => {
+                let mut events = dec.events();
+                while let Some(ev) = events.next() {
+                    self.take(ev?);
+                    self.depths.push(events.depth());
+                }
+            }
+            Way::ForEach => dec.for_each_event(|ev, depth| {
+                self.take(ev);
+                self.depths.push(depth);
+            })?,
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, ev: Event<'_>) {
+        {
             match ev {
                 Event::Token(t) => {
                     assert!(self.pending.is_none(), "token inside a chunked payload");
@@ -96,7 +140,6 @@ impl TokenSink {
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -105,14 +148,23 @@ pub fn stream_tokens<'a>(
     pieces: impl IntoIterator<Item = &'a [u8]>,
     config: StreamConfig,
 ) -> Result<Vec<Owned>, Error> {
+    stream_tokens_by(pieces, config, Way::NextToken).map(|s| s.tokens)
+}
+
+/// Feeds `pieces` in order, draining tokens the given way after each; then checks the end.
+pub fn stream_tokens_by<'a>(
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    config: StreamConfig,
+    way: Way,
+) -> Result<TokenSink, Error> {
     let mut dec = StreamDecoder::with_config(config);
     let mut sink = TokenSink::default();
     for p in pieces {
         dec.feed(p)?;
-        sink.drain(&mut dec)?;
+        sink.drain_by(&mut dec, way)?;
     }
     dec.finish()?;
-    Ok(sink.tokens)
+    Ok(sink)
 }
 
 /// Feeds `pieces` in order, taking frames after each; then checks the end.
