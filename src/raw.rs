@@ -9,6 +9,7 @@ use core::fmt;
 
 use crate::error::{Error, ErrorKind};
 use crate::head::{decode_head, Head, Header};
+use crate::marker::{Family, HEADER_LEN, LEAD};
 use crate::skip::skip_value;
 use crate::token::{Ext, Str, Timestamp, Token};
 use crate::tokenizer::{Limits, Tokenizer};
@@ -456,8 +457,24 @@ impl<'a> RawValue<'a> {
     /// assert_eq!(v.as_raw_str().map(|s| s.as_bytes()), Some(&b"\xff"[..]));
     /// # Ok::<(), msgskim::Error>(())
     /// ```
+    #[inline]
     #[must_use]
     pub fn as_raw_str(&self) -> Option<Str<'a>> {
+        // Most strs are fixstrs or str 8s: read their length without decoding the header.
+        if let Some(&b) = self.bytes.first() {
+            let lead = &LEAD[b as usize];
+            let start = HEADER_LEN[b as usize] as usize;
+            if lead.family == Family::FixStr {
+                return self
+                    .bytes
+                    .get(start..start + lead.imm as usize)
+                    .map(Str::new);
+            }
+            if lead.family == Family::Str && lead.width == 1 {
+                let len = *self.bytes.get(1)? as usize;
+                return self.bytes.get(start..start + len).map(Str::new);
+            }
+        }
         let h = self.header()?;
         match h.head() {
             Head::Str(_) => Some(Str::new(self.payload(&h)?)),

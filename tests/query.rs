@@ -638,3 +638,177 @@ fn path_errors_point_at_the_column() {
     let e = Query::many([".a", ".b", "[x]"]).unwrap_err();
     assert_eq!(e.to_string(), "invalid path (number 3 of the query) at column 2: expected an index, `*` or a quoted key after `[`");
 }
+
+// ---------------------------------------------------------------------------------------
+// Arrays of records: `[*]` then a few short `.key` leaves is evaluated by a specialised loop
+// in `for_each` (the iterator always takes the generic steps). Both must agree with each
+// other and with the reference, on valid documents and on damaged ones, errors included.
+
+const RECORD_KEYS: &[&str] = &["n", "s", "cs", "nn", "", "sizes", "name is long"];
+
+fn random_record(rng: &mut Rng) -> Value {
+    match rng.below(20) {
+        // Now and then an element that is not a map at all.
+        0 => random_value(rng, 3),
+        1 => Value::Array(vec![Value::from("n"), Value::from(1)]),
+        _ => {
+            let n = rng.below(7) as usize;
+            Value::Map(
+                (0..n)
+                    .map(|_| {
+                        let k = match rng.below(12) {
+                            0 => Value::from(1),
+                            1 => Value::Nil,
+                            _ => Value::from(
+                                RECORD_KEYS[rng.below(RECORD_KEYS.len() as u64) as usize],
+                            ),
+                        };
+                        (k, random_value(rng, 2))
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn random_records_doc(rng: &mut Rng) -> (Vec<Value>, Vec<u8>) {
+    let tops: Vec<Value> = (0..1 + rng.below(3))
+        .map(|_| {
+            let entries = Value::Array((0..rng.below(12)).map(|_| random_record(rng)).collect());
+            let mut page = vec![(Value::from("Entries"), entries)];
+            if rng.chance(30) {
+                page.insert(0, (Value::from("UUID"), Value::from("x")));
+            }
+            Value::Map(page)
+        })
+        .collect();
+    let mut doc = Vec::new();
+    for t in &tops {
+        encode(rng, t, &mut doc);
+    }
+    (tops, doc)
+}
+
+/// Record-shaped queries: each compiles to the specialised shape (one to four short keys,
+/// all leaves), plus one that does not (`.*` at the record level) as a control.
+fn record_queries() -> Vec<Vec<&'static str>> {
+    vec![
+        vec![".Entries[*].n"],
+        vec![".Entries[*].n", ".Entries[*].s"],
+        vec![
+            ".Entries[*].s",
+            ".Entries[*].n",
+            ".Entries[*].cs",
+            ".Entries[*].nn",
+        ],
+        vec![".Entries[*].n", ".Entries[*].n"],
+        vec![".Entries[*][\"\"]", ".Entries[*].sizes"],
+        vec![".Entries[*].n", ".Entries[*].*"],
+    ]
+}
+
+/// The matches of `q` over `d` from the iterator and from `for_each`: (matches, error).
+#[allow(clippy::type_complexity)]
+fn both_ways<'a>(
+    q: &Query,
+    d: &'a [u8],
+) -> (
+    (Vec<msgskim::query::Match<'a>>, Option<msgskim::Error>),
+    (Vec<msgskim::query::Match<'a>>, Option<msgskim::Error>),
+) {
+    let mut it = (Vec::new(), None);
+    for m in q.matches(d) {
+        match m {
+            Ok(m) => it.0.push(m),
+            Err(e) => it.1 = Some(e),
+        }
+    }
+    let mut cb = Vec::new();
+    let cb_err = q.for_each(d, |m| cb.push(m)).err();
+    (it, (cb, cb_err))
+}
+
+#[test]
+fn records_match_the_reference_both_ways() {
+    let mut rng = Rng::new(0x2ec0);
+    let mut total = 0;
+    for round in 0..500 {
+        let (tops, doc) = random_records_doc(&mut rng);
+        for texts in record_queries() {
+            let q = Query::many(texts.iter().copied()).unwrap();
+            let mut want = Vec::new();
+            for t in &tops {
+                reference(t, &mut Vec::new(), q.paths(), &mut want);
+            }
+            let want: Vec<(usize, Value)> = want.into_iter().map(|(i, v)| (i, v.clone())).collect();
+            let got = run_query(q.paths(), &doc);
+            assert_eq!(got, want, "round {round}, {texts:?}, {tops:?}");
+            total += got.len();
+        }
+        let rows = Rows::new(".Entries[*]", [".n", ".s", ".cs"]).unwrap();
+        let it: Vec<_> = rows.rows(&doc).map(Result::unwrap).collect();
+        let mut cb = Vec::new();
+        rows.for_each(&doc, |r| cb.push(r)).unwrap();
+        assert_eq!(it, cb, "round {round}");
+    }
+    assert!(total > 10_000, "{total}");
+}
+
+#[test]
+fn records_damaged_agree_both_ways() {
+    let mut rng = Rng::new(0xbad5);
+    let queries: Vec<Query> = record_queries()
+        .into_iter()
+        .map(|t| Query::many(t).unwrap())
+        .collect();
+    let rows = Rows::new(".Entries[*]", [".n", ".s"]).unwrap();
+    let mut errors = 0;
+    let mut cuts = 0;
+    for round in 0..40 {
+        let (_, doc) = random_records_doc(&mut rng);
+        let listing_doc = listing(ListingConfig {
+            seed: round,
+            entries: 1 + rng.below(6) as usize,
+            page_size: 4,
+        });
+        for base in [doc, listing_doc] {
+            // Every cut of the document, then a few random corruptions of it.
+            let mut damaged: Vec<Vec<u8>> = (0..base.len()).map(|c| base[..c].to_vec()).collect();
+            for _ in 0..8 {
+                let mut d = base.clone();
+                for _ in 0..1 + rng.below(3) {
+                    let i = rng.below(d.len() as u64) as usize;
+                    d[i] = rng.next_u64() as u8;
+                }
+                damaged.push(d);
+            }
+            for d in &damaged {
+                for q in &queries {
+                    let (it, cb) = both_ways(q, d);
+                    assert_eq!(it, cb, "round {round}, {:?}, {d:02x?}", q.paths());
+                    errors += usize::from(cb.1.is_some());
+                }
+                let mut it_rows = Vec::new();
+                let mut it_err = None;
+                for r in rows.rows(d) {
+                    match r {
+                        Ok(r) => it_rows.push(r),
+                        Err(e) => it_err = Some(e),
+                    }
+                }
+                let mut cb_rows = Vec::new();
+                let cb_err = rows.for_each(d, |r| cb_rows.push(r)).err();
+                assert_eq!(
+                    (it_rows, it_err),
+                    (cb_rows, cb_err),
+                    "round {round}, {d:02x?}"
+                );
+                cuts += 1;
+            }
+        }
+    }
+    assert!(
+        errors > cuts,
+        "{errors} errors over {cuts} damaged documents"
+    );
+}

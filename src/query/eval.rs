@@ -3,10 +3,10 @@
 
 use arrayvec::ArrayVec;
 
-use super::trie::{Dfa, State, DEAD, MAX_PATH_STEPS, ROOT};
+use super::trie::{Dfa, EntryKeys, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
 use crate::head::decode_head;
-use crate::marker::{Family, LEAD};
+use crate::marker::{Family, HEADER_LEN, LEAD};
 use crate::scan::{self, Checks};
 use crate::skip::skip_value;
 
@@ -19,6 +19,14 @@ pub(crate) enum Event {
     RowStart(usize),
     /// The row that began last ends.
     RowEnd,
+}
+
+/// Receives the callback walk's events. Implementors mark [`Sink::event`]
+/// `#[inline(always)]`, so that what is done with a match is compiled into the walk's loops
+/// rather than called.
+pub(crate) trait Sink {
+    /// One event, in document order.
+    fn event(&mut self, e: Event);
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -98,10 +106,76 @@ fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Err
     }
 }
 
-/// The end of the value at `pos`: a scalar (or an empty container) straight from its header,
-/// anything else through [`skip_value`]. Same errors as [`skip_value`].
+/// For each lead byte, the size of a token that the lead byte alone sizes and that holds no
+/// values (scalars, fixstr, fixext, empty fixarray and fixmap); 0 for any other. Derived from
+/// [`LEAD`] and [`HEADER_LEN`].
+static LEAF_SIZE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let l = &LEAD[b];
+        let hdr = HEADER_LEN[b];
+        t[b] = match l.family {
+            Family::PosFixInt
+            | Family::NegFixInt
+            | Family::Nil
+            | Family::Bool
+            | Family::UInt
+            | Family::Int
+            | Family::F32
+            | Family::F64 => hdr,
+            Family::FixStr | Family::FixExt => hdr + l.imm,
+            Family::FixArray | Family::FixMap if l.imm == 0 => hdr,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// For each lead byte, the header length of a str, bin or ext whose payload length is one
+/// byte after the lead byte (str 8, bin 8, ext 8); 0 for any other. Derived from [`LEAD`] and
+/// [`HEADER_LEN`].
+static LEN8_HEADER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let l = &LEAD[b];
+        if l.payload == 1 && l.width == 1 {
+            t[b] = HEADER_LEN[b];
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The end of the value at `pos`: a scalar, a short str (or an empty container) straight
+/// from its header, anything else through [`skip_value`]. Same errors as [`skip_value`].
 #[inline(always)]
 fn value_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
+    if let Some(&b) = buf.get(pos) {
+        let size = LEAF_SIZE[b as usize] as usize;
+        if size != 0 {
+            if pos + size <= buf.len() {
+                return Ok(pos + size);
+            }
+        } else {
+            let hdr = LEN8_HEADER[b as usize] as usize;
+            if hdr != 0 {
+                if let Some(&n) = buf.get(pos + 1) {
+                    let end = pos + hdr + n as usize;
+                    if end <= buf.len() {
+                        return Ok(end);
+                    }
+                }
+            }
+        }
+    }
+    value_end_slow(buf, pos)
+}
+
+#[inline(never)]
+fn value_end_slow(buf: &[u8], pos: usize) -> Result<usize, Error> {
     let h = decode_head(buf, pos).map_err(|e| e.at(pos))?;
     if h.children() != 0 {
         return skip_value(buf, pos);
@@ -160,7 +234,7 @@ fn array_done(st: &State, i: u32) -> bool {
 /// Evaluates every top-level value of `buf`, calling `f` with each event: the recursive
 /// twin of [`Machine`] (the recursion is at most [`MAX_PATH_STEPS`] deep: it follows the
 /// automaton, not the document).
-pub(crate) fn walk<F: FnMut(Event)>(dfa: &Dfa, buf: &[u8], f: &mut F) -> Result<(), Error> {
+pub(crate) fn walk<F: Sink>(dfa: &Dfa, buf: &[u8], f: &mut F) -> Result<(), Error> {
     let mut pos = 0;
     while pos < buf.len() {
         pos = walk_value(dfa, buf, ROOT, pos, f)?;
@@ -171,7 +245,7 @@ pub(crate) fn walk<F: FnMut(Event)>(dfa: &Dfa, buf: &[u8], f: &mut F) -> Result<
 /// A child value under state `t`: values that are matched whole or skipped (the common case)
 /// are handled here without a recursive call.
 #[inline(always)]
-fn walk_child<F: FnMut(Event)>(
+fn walk_child<F: Sink>(
     dfa: &Dfa,
     buf: &[u8],
     t: u32,
@@ -182,7 +256,7 @@ fn walk_child<F: FnMut(Event)>(
     if ts.is_leaf() {
         let end = value_end(buf, pos)?;
         for &path in ts.terminals.iter() {
-            f(Event::Match {
+            f.event(Event::Match {
                 path,
                 start: pos,
                 end,
@@ -194,7 +268,7 @@ fn walk_child<F: FnMut(Event)>(
     }
 }
 
-fn walk_value<F: FnMut(Event)>(
+fn walk_value<F: Sink>(
     dfa: &Dfa,
     buf: &[u8],
     state: u32,
@@ -203,12 +277,12 @@ fn walk_value<F: FnMut(Event)>(
 ) -> Result<usize, Error> {
     let st = &dfa.states[state as usize];
     if st.row {
-        f(Event::RowStart(pos));
+        f.event(Event::RowStart(pos));
     }
     if !st.terminals.is_empty() {
         let end = skip_value(buf, pos)?;
         for &path in st.terminals.iter() {
-            f(Event::Match {
+            f.event(Event::Match {
                 path,
                 start: pos,
                 end,
@@ -237,6 +311,16 @@ fn walk_value<F: FnMut(Event)>(
         }
         Family::FixArray | Family::Array if st.wants_array => {
             let len = h.value() as u32;
+            let each = st.elem[0];
+            if st.front.is_empty() && st.back.is_empty() {
+                if let Some(ek) = &dfa.states[each as usize].entry_keys {
+                    p = walk_records(dfa, buf, each, ek, p, len, f)?;
+                    if st.row {
+                        f.event(Event::RowEnd);
+                    }
+                    return Ok(p);
+                }
+            }
             for i in 0..len {
                 if array_done(st, i) {
                     p = skip_many(buf, p, u64::from(len - i))?;
@@ -249,9 +333,106 @@ fn walk_value<F: FnMut(Event)>(
         _ => p = skip_value(buf, pos)?,
     }
     if st.row {
-        f(Event::RowEnd);
+        f.event(Event::RowEnd);
     }
     Ok(p)
+}
+
+/// `[*]` over an array of `len` elements from `p`, whose elements are under state `each`,
+/// which has the [`EntryKeys`] shape: the specialised loop. A fixmap element is read here,
+/// pair by pair, with the key compared as one masked load; anything else (a bigger map, a
+/// non-map, a key that is not a fixstr, the last bytes of the buffer) goes through the
+/// generic steps, so the events and errors are exactly those of the generic walk.
+#[inline(always)]
+fn walk_records<F: Sink>(
+    dfa: &Dfa,
+    buf: &[u8],
+    each: u32,
+    ek: &EntryKeys,
+    mut p: usize,
+    len: u32,
+    f: &mut F,
+) -> Result<usize, Error> {
+    let st = &dfa.states[each as usize];
+    let all = (1u64 << ek.count) - 1;
+    for _ in 0..len {
+        let lead = match buf.get(p) {
+            Some(&b) if LEAD[b as usize].family == Family::FixMap => &LEAD[b as usize],
+            _ => {
+                p = walk_value(dfa, buf, each, p, f)?;
+                continue;
+            }
+        };
+        if st.row {
+            f.event(Event::RowStart(p));
+        }
+        p += 1;
+        let mut left = u64::from(lead.imm);
+        let mut seen = 0u64;
+        while left > 0 {
+            if seen == all {
+                p = skip_many(buf, p, 2 * left)?;
+                break;
+            }
+            left -= 1;
+            p = record_entry(dfa, st, ek, buf, p, &mut seen, f)?;
+        }
+        if st.row {
+            f.event(Event::RowEnd);
+        }
+    }
+    Ok(p)
+}
+
+/// One key and value of a map under an [`EntryKeys`] state; returns the offset past the
+/// value.
+#[inline(always)]
+fn record_entry<F: Sink>(
+    dfa: &Dfa,
+    st: &State,
+    ek: &EntryKeys,
+    buf: &[u8],
+    p: usize,
+    seen: &mut u64,
+    f: &mut F,
+) -> Result<usize, Error> {
+    if let Some(word) = buf.get(p..p + 8) {
+        let word = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let lead = &LEAD[(word & 0xff) as usize];
+        if lead.family == Family::FixStr {
+            for (i, k) in ek.keys().iter().enumerate() {
+                if word & k.mask == k.word {
+                    let v = p + k.len as usize;
+                    let bit = 1u64 << i;
+                    if *seen & bit != 0 {
+                        // A key step takes the first entry of its key.
+                        return value_end(buf, v);
+                    }
+                    *seen |= bit;
+                    let end = value_end(buf, v)?;
+                    for &path in dfa.states[k.target as usize].terminals.iter() {
+                        f.event(Event::Match {
+                            path,
+                            start: v,
+                            end,
+                        });
+                    }
+                    return Ok(end);
+                }
+            }
+            // A fixstr key that is none of the literals.
+            let v = p + HEADER_LEN[(word & 0xff) as usize] as usize + lead.imm as usize;
+            if v > buf.len() {
+                return Err(truncated(p, v, buf.len()));
+            }
+            return value_end(buf, v);
+        }
+    }
+    let (t, bit, next) = read_key(st, buf, p)?;
+    let t = first_only(st, seen, t, bit);
+    walk_child(dfa, buf, t, next, f)
 }
 
 /// The evaluation state: plain data, no allocation (the stack is bounded by the longest path).
@@ -461,6 +642,113 @@ mod tests {
             out.push(e);
         }
         out
+    }
+
+    struct Collect(Vec<Event>);
+
+    impl Sink for Collect {
+        fn event(&mut self, e: Event) {
+            self.0.push(e);
+        }
+    }
+
+    type Run = (Vec<Event>, Option<Error>);
+
+    /// The callback walk with the specialised loop, and without it (every state's
+    /// `entry_keys` cleared).
+    fn walk_both(dfa: &Dfa, buf: &[u8]) -> (Run, Run) {
+        let mut fast = Collect(Vec::new());
+        let fast_err = walk(dfa, buf, &mut fast).err();
+        let mut generic = dfa.clone();
+        let mut states = generic.states.to_vec();
+        for st in &mut states {
+            st.entry_keys = None;
+        }
+        generic.states = states.into();
+        let mut slow = Collect(Vec::new());
+        let slow_err = walk(&generic, buf, &mut slow).err();
+        ((fast.0, fast_err), (slow.0, slow_err))
+    }
+
+    fn compiled(paths: &[&str], row_len: Option<usize>) -> Dfa {
+        let ps: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
+        compile(&ps, row_len).unwrap()
+    }
+
+    #[test]
+    fn record_shape_is_recognised_only_where_it_applies() {
+        let has = |paths: &[&str], row: Option<usize>| {
+            compiled(paths, row)
+                .states
+                .iter()
+                .any(|s| s.entry_keys.is_some())
+        };
+        assert!(has(&[".Entries[*].n"], None));
+        assert!(has(&[".Entries[*].n", ".Entries[*].s", ".Flags"], None));
+        assert!(has(&[".Entries[*].n", ".Entries[*].s"], Some(2)));
+        assert!(has(&["[*].abcdefg"], None));
+        // A key of 8 bytes does not fit the one-word compare.
+        assert!(!has(&["[*].abcdefgh"], None));
+        // A wildcard key, an integer key, a nested step or five keys: the generic walk.
+        assert!(!has(&["[*].n", "[*].*"], None));
+        assert!(!has(&["[*].n", "[*]{1}"], None));
+        assert!(!has(&["[*].n[0]"], None));
+        assert!(!has(&["[*].a", "[*].b", "[*].c", "[*].d", "[*].e"], None));
+        assert!(!has(&["[*].n", "[*]"], None));
+    }
+
+    #[test]
+    fn record_loop_gives_the_generic_events_and_errors() {
+        let dump = crate::gen::listing(crate::gen::ListingConfig {
+            seed: 4,
+            entries: 12,
+            page_size: 5,
+        });
+        let cases = [
+            (compiled(&[".Entries[*].n"], None), "names"),
+            (
+                compiled(&[".Entries[*].s", ".Entries[*].n", ".Flags"], None),
+                "two keys",
+            ),
+            (
+                compiled(&[".Entries[*].n", ".Entries[*].s"], Some(2)),
+                "rows",
+            ),
+        ];
+        // {"Entries": [{"a long key": 1, "n": "x", "s": 2, "n": 3}, {"cs": [1]}]}, to put
+        // keys that are not literals and duplicates at every distance from the end.
+        let mut records = alloc::vec![0x81, 0xa7];
+        records.extend_from_slice(b"Entries");
+        records.extend_from_slice(b"\x92\x84\xaaa long key\x01\xa1n\xa1x\xa1s\x02\xa1n\x03");
+        records.extend_from_slice(b"\x81\xa2cs\x91\x01");
+        let mut rng = crate::gen::Rng::new(12);
+        let mut errors = 0;
+        for (dfa, what) in &cases {
+            let (fast, slow) = walk_both(dfa, &records);
+            assert!(fast.1.is_none() && !fast.0.is_empty(), "{what}");
+            assert_eq!(fast, slow, "{what}");
+            for cut in 0..records.len() {
+                let (fast, slow) = walk_both(dfa, &records[..cut]);
+                assert_eq!(fast, slow, "{what}, records cut at {cut}");
+                errors += usize::from(fast.1.is_some());
+            }
+            let (fast, slow) = walk_both(dfa, &dump);
+            assert!(fast.1.is_none() && fast.0.len() >= 12, "{what}");
+            assert_eq!(fast, slow, "{what}");
+            for cut in 0..dump.len() {
+                let (fast, slow) = walk_both(dfa, &dump[..cut]);
+                assert_eq!(fast, slow, "{what}, cut at {cut}");
+                errors += usize::from(fast.1.is_some());
+            }
+            for _ in 0..300 {
+                let mut d = dump.clone();
+                let i = rng.below(d.len() as u64) as usize;
+                d[i] = rng.next_u64() as u8;
+                let (fast, slow) = walk_both(dfa, &d);
+                assert_eq!(fast, slow, "{what}, byte {i} set to {:#04x}", d[i]);
+            }
+        }
+        assert!(errors > dump.len(), "{errors}");
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub use trie::MAX_PATH_STEPS;
 
 use crate::error::{Error, ErrorKind};
 use crate::raw::RawValue;
-use eval::{Event, Machine};
+use eval::{Event, Machine, Sink};
 use trie::{compile, Dfa};
 
 /// One or many compiled paths, evaluated together in one pass.
@@ -301,11 +301,7 @@ impl Query {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn for_each<'a>(&self, buf: &'a [u8], mut f: impl FnMut(Match<'a>)) -> Result<(), Error> {
-        eval::walk(&self.dfa, buf, &mut |ev| {
-            if let Event::Match { path, start, end } = ev {
-                f(Match::new(path, buf, start, end));
-            }
-        })
+        eval::walk(&self.dfa, buf, &mut EachMatch { buf, f: &mut f })
     }
 
     /// The first match in `buf`, if any; the evaluation stops there.
@@ -345,14 +341,14 @@ pub struct Match<'a> {
     value: RawValue<'a>,
 }
 
-#[inline]
+#[inline(always)]
 fn raw(buf: &[u8], start: usize, end: usize) -> RawValue<'_> {
     // The evaluator found `start..end` with `skip_value`: one complete value.
     RawValue::from_checked(&buf[start..end], start)
 }
 
 impl<'a> Match<'a> {
-    #[inline]
+    #[inline(always)]
     fn new(path: u32, buf: &'a [u8], start: usize, end: usize) -> Self {
         Match {
             path: path as usize,
@@ -579,16 +575,52 @@ impl<const N: usize> Rows<N> {
         buf: &'a [u8],
         mut f: impl FnMut([Option<RawValue<'a>>; N]),
     ) -> Result<(), Error> {
-        let mut row = [None; N];
-        eval::walk(&self.dfa, buf, &mut |ev| match ev {
+        eval::walk(
+            &self.dfa,
+            buf,
+            &mut EachRow {
+                buf,
+                row: [None; N],
+                f: &mut f,
+            },
+        )
+    }
+}
+
+/// The sink of [`Query::for_each`]: every match to the user's callback.
+struct EachMatch<'a, 'f, G> {
+    buf: &'a [u8],
+    f: &'f mut G,
+}
+
+impl<'a, G: FnMut(Match<'a>)> Sink for EachMatch<'a, '_, G> {
+    #[inline(always)]
+    fn event(&mut self, ev: Event) {
+        if let Event::Match { path, start, end } = ev {
+            (self.f)(Match::new(path, self.buf, start, end));
+        }
+    }
+}
+
+/// The sink of [`Rows::for_each`]: the first match of each field, a row at each row end.
+struct EachRow<'a, 'f, G, const N: usize> {
+    buf: &'a [u8],
+    row: [Option<RawValue<'a>>; N],
+    f: &'f mut G,
+}
+
+impl<'a, G: FnMut([Option<RawValue<'a>>; N]), const N: usize> Sink for EachRow<'a, '_, G, N> {
+    #[inline(always)]
+    fn event(&mut self, ev: Event) {
+        match ev {
             Event::Match { path, start, end } => {
-                if let Some(slot @ None) = row.get_mut(path as usize) {
-                    *slot = Some(raw(buf, start, end));
+                if let Some(slot @ None) = self.row.get_mut(path as usize) {
+                    *slot = Some(raw(self.buf, start, end));
                 }
             }
-            Event::RowStart(_) => row = [None; N],
-            Event::RowEnd => f(row),
-        })
+            Event::RowStart(_) => self.row = [None; N],
+            Event::RowEnd => (self.f)(self.row),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use super::parse::{Path, Step};
 use crate::error::{Error, ErrorKind};
+use crate::marker::{Family, HEADER_LEN, LEAD};
 
 /// The state under which a value is skipped without being looked at.
 pub(crate) const DEAD: u32 = 0;
@@ -62,6 +63,94 @@ pub(crate) struct State {
     pub wants_array: bool,
     /// A value under this state is a row of a row projection.
     pub row: bool,
+    /// Set when maps under this state can be read by the evaluator's specialised loop (see
+    /// [`EntryKeys`]).
+    pub entry_keys: Option<EntryKeys>,
+}
+
+/// Most key literals [`EntryKeys`] holds.
+pub(crate) const ENTRY_KEYS: usize = 4;
+
+/// Longest key [`EntryKeys`] holds: its fixstr encoding (lead byte and key) fits one `u64`.
+const ENTRY_KEY_LEN: usize = 7;
+
+/// The lead byte of a fixstr of `len` bytes, from the lead table.
+fn fixstr_lead(len: usize) -> Option<u8> {
+    (0..=u8::MAX).find(|&b| {
+        let l = &LEAD[b as usize];
+        l.family == Family::FixStr && usize::from(l.imm) == len
+    })
+}
+
+/// One key literal of [`EntryKeys`], as the bytes of its fixstr encoding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntryKey {
+    /// The encoding (lead byte first), little-endian, zero-padded to eight bytes.
+    pub word: u64,
+    /// Ones over the encoding's bytes.
+    pub mask: u64,
+    /// The encoding's length: where the value starts, from the key's lead byte.
+    pub len: u8,
+    /// The state of the value: a leaf.
+    pub target: u32,
+}
+
+/// The shape of the maps of an "array of records" query step, `[*]` followed by one or a
+/// few `.key` leaves (`.Entries[*].n`, the rows of `Rows::new(".Entries[*]", [".n", ".s"])`):
+/// a state with no terminals, no wildcard key and no integer key, that wants maps only, whose
+/// key literals are short and all lead to leaves. Under it a map entry's key is compared to
+/// the literals as one masked eight-byte load, and a wanted value is ended and reported
+/// without going through the generic state walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntryKeys {
+    /// The literals, in the order of [`State::keys`] (literal `i` is bit `1 << i` of the
+    /// evaluator's seen set), `count` of them used.
+    pub keys: [EntryKey; ENTRY_KEYS],
+    pub count: u8,
+}
+
+impl EntryKeys {
+    /// The specialised shape of `st`, if it has it (`states` are the automaton's states).
+    fn of(st: &State, states: &[State]) -> Option<EntryKeys> {
+        if !st.terminals.is_empty()
+            || st.wants_array
+            || !st.wants_map
+            || st.other_key != DEAD
+            || !st.ints.is_empty()
+            || st.keys.is_empty()
+            || st.keys.len() > ENTRY_KEYS
+        {
+            return None;
+        }
+        let mut out = EntryKeys {
+            keys: [EntryKey::default(); ENTRY_KEYS],
+            count: 0,
+        };
+        for (slot, (k, t)) in out.keys.iter_mut().zip(st.keys.iter()) {
+            if k.len() > ENTRY_KEY_LEN || !states[*t as usize].is_leaf() {
+                return None;
+            }
+            let lead = fixstr_lead(k.len())?;
+            let len = usize::from(HEADER_LEN[lead as usize]) + k.len();
+            let mut bytes = [0u8; 8];
+            bytes[0] = lead;
+            bytes[len - k.len()..len].copy_from_slice(k);
+            *slot = EntryKey {
+                word: u64::from_le_bytes(bytes),
+                mask: u64::MAX >> (8 * (8 - len)),
+                len: len as u8,
+                target: *t,
+            };
+        }
+        out.count = st.keys.len() as u8;
+        Some(out)
+    }
+
+    /// The literals in use.
+    #[inline(always)]
+    pub fn keys(&self) -> &[EntryKey] {
+        &self.keys[..self.count as usize]
+    }
 }
 
 impl State {
@@ -322,6 +411,9 @@ pub(crate) fn compile(paths: &[Path], row_len: Option<usize>) -> Result<Dfa, Err
         let set = b.sets[next].clone();
         states.push(b.build(&set)?);
         next += 1;
+    }
+    for i in 0..states.len() {
+        states[i].entry_keys = EntryKeys::of(&states[i], &states);
     }
     Ok(Dfa {
         states: states.into(),
