@@ -870,3 +870,57 @@ fn from_read_reports_io_errors_with_the_bytes_read() {
         (ErrorKind::Io(std::io::ErrorKind::ConnectionReset), 2)
     );
 }
+
+/// Every integer format with the bit patterns at the edges of its range, decoded into every
+/// integer type: once as the last bytes of the input (where the deserializer takes its general
+/// path) and once followed by more than 8 bytes (its inline path). Both must give what
+/// rmp-serde gives, value or error.
+#[test]
+fn integers_of_every_format_near_and_far_from_the_end() {
+    let mut encodings: Vec<Vec<u8>> = [0x00u8, 0x01, 0x7f, 0xe0, 0xf0, 0xff]
+        .iter()
+        .map(|&b| vec![b])
+        .collect();
+    let bodies: [[u8; 8]; 6] = [
+        [0x00; 8],
+        [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+        [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        [0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+        [0xff; 8],
+        [0x00, 0x80, 0x00, 0xff, 0x00, 0x00, 0x00, 0x01],
+    ];
+    for (marker, width) in [
+        (0xccu8, 1usize),
+        (0xcd, 2),
+        (0xce, 4),
+        (0xcf, 8),
+        (0xd0, 1),
+        (0xd1, 2),
+        (0xd2, 4),
+        (0xd3, 8),
+    ] {
+        for body in &bodies {
+            let mut e = vec![marker];
+            e.extend_from_slice(&body[..width]);
+            encodings.push(e);
+        }
+    }
+    macro_rules! check {
+        ($($t:ty)*) => {$(
+            for e in &encodings {
+                let ours = from_slice::<$t>(e).ok();
+                assert_eq!(ours, rmp_serde::from_slice::<$t>(e).ok(), "{} {e:x?} at the end", stringify!($t));
+                // [int, "a str of 14 bytes"]: the integer has more than 8 bytes after it.
+                let mut far = vec![0x92];
+                far.extend_from_slice(e);
+                far.push(0xae);
+                far.extend_from_slice(b"padding string");
+                let ours_far = from_slice::<($t, &str)>(&far).ok().map(|(v, _)| v);
+                let theirs_far = rmp_serde::from_slice::<($t, &str)>(&far).ok().map(|(v, _)| v);
+                assert_eq!(ours_far, theirs_far, "{} {e:x?} followed by more", stringify!($t));
+                assert_eq!(ours_far, ours, "{} {e:x?}: the two paths differ", stringify!($t));
+            }
+        )*};
+    }
+    check!(u8 u16 u32 u64 i8 i16 i32 i64);
+}

@@ -11,7 +11,7 @@ use ::serde::Deserialize;
 use super::Error;
 use crate::error::ErrorKind;
 use crate::head::{decode_head, Head};
-use crate::marker::{Family, LEAD};
+use crate::marker::{Family, Lead, LEAD};
 use crate::skip::skip_value;
 use crate::tokenizer::{Limits, MAX_DEPTH};
 
@@ -90,38 +90,60 @@ pub struct Deserializer<'de> {
 
 /// True when every byte of `p` is below 0x80.
 ///
-/// Built for the short strings of keys and names: it ORs whole words together, the last one
-/// overlapping the others, instead of finishing byte by byte, and it never exits early (a
-/// non-ASCII string is rare and takes the full UTF-8 check anyway). Strings over 64 bytes go
-/// to the standard check.
+/// Built for the short strings of keys and names. Up to 64 bytes it ORs together a fixed
+/// number of words for each size class, the first half of them from the start of the string
+/// and the second half from its end (they overlap when the string is shorter than the class),
+/// so there is neither a loop nor a byte-by-byte tail, and no early exit (a non-ASCII string is
+/// rare and takes the full UTF-8 check anyway). Longer strings go to the standard check.
 #[inline(always)]
 fn all_ascii(p: &[u8]) -> bool {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
     let n = p.len();
-    if n >= 8 {
+    // Keys are mostly one to three bytes: that class is tested first.
+    if n < 4 {
+        // The first, the middle and the last byte cover them all.
+        return match p {
+            [] => true,
+            [a, ..] => (a | p[n / 2] | p[n - 1]) < 0x80,
+        };
+    }
+    if n >= 16 {
         if n > 64 {
             return p.is_ascii();
         }
-        let mut acc = 0u64;
-        for w in p.chunks_exact(8) {
-            // chunks_exact(8) yields 8-byte slices only.
-            acc |= u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]));
-        }
-        if let Some(last) = p.last_chunk::<8>() {
-            acc |= u64::from_ne_bytes(*last);
-        }
+        let acc = if n >= 32 {
+            let (Some(a), Some(b)) = (p.first_chunk::<32>(), p.last_chunk::<32>()) else {
+                return false;
+            };
+            or16(a) | or16(b)
+        } else {
+            let (Some(a), Some(b)) = (p.first_chunk::<16>(), p.last_chunk::<16>()) else {
+                return false;
+            };
+            u128::from_ne_bytes(*a) | u128::from_ne_bytes(*b)
+        };
         acc & HIGH == 0
-    } else if n >= 4 {
+    } else if n >= 8 {
+        let (Some(a), Some(b)) = (p.first_chunk::<8>(), p.last_chunk::<8>()) else {
+            return false;
+        };
+        (u64::from_ne_bytes(*a) | u64::from_ne_bytes(*b)) & HIGH as u64 == 0
+    } else {
         let (Some(a), Some(b)) = (p.first_chunk::<4>(), p.last_chunk::<4>()) else {
             return false;
         };
         (u32::from_ne_bytes(*a) | u32::from_ne_bytes(*b)) & HIGH as u32 == 0
-    } else if n > 0 {
-        // One to three bytes: the first, the middle and the last cover them all.
-        (p[0] | p[n / 2] | p[n - 1]) < 0x80
-    } else {
-        true
     }
+}
+
+/// The two 16-byte halves of `w` ORed together.
+#[inline(always)]
+fn or16(w: &[u8; 32]) -> u128 {
+    let (a, b) = w.split_at(16);
+    let (Ok(a), Ok(b)) = (<[u8; 16]>::try_from(a), <[u8; 16]>::try_from(b)) else {
+        return u128::MAX;
+    };
+    u128::from_ne_bytes(a) | u128::from_ne_bytes(b)
 }
 
 /// `p` as `&str` when it is all ASCII, without a second look at the bytes.
@@ -299,8 +321,9 @@ impl<'de> Deserializer<'de> {
     }
 
     /// An integer at the current position, moving past it; `None` (without moving) for
-    /// anything that is not an integer or is cut short. Fixints come straight from the
-    /// lead-byte table.
+    /// anything that is not an integer, or an 8- to 64-bit integer within 8 bytes of the end
+    /// of the input (the general path reads those). Fixints come straight from the lead-byte
+    /// table; the others are the top `width` bytes of the 8 bytes after the lead.
     #[inline(always)]
     fn int(&mut self) -> Option<Int> {
         let start = self.pos;
@@ -308,19 +331,29 @@ impl<'de> Deserializer<'de> {
         let v = match lead.family {
             Family::PosFixInt => Int::U(lead.imm as u64),
             Family::NegFixInt => Int::I(lead.imm as i8 as i64),
-            Family::UInt | Family::Int => {
-                let h = decode_head(self.buf, start).ok()?;
-                self.pos = start + h.len;
-                return Some(if lead.family == Family::UInt {
-                    Int::U(h.value())
-                } else {
-                    Int::I(h.int())
-                });
+            Family::UInt => {
+                let (raw, shift) = self.int_body(start, lead)?;
+                return Some(Int::U(raw.wrapping_shr(shift)));
+            }
+            Family::Int => {
+                let (raw, shift) = self.int_body(start, lead)?;
+                return Some(Int::I((raw as i64).wrapping_shr(shift)));
             }
             _ => return None,
         };
         self.pos = start + 1;
         Some(v)
+    }
+
+    /// The 8 bytes after the lead byte of an integer as one big-endian `u64`, and the shift
+    /// that leaves its `width` top bytes; moves past the integer.
+    #[inline(always)]
+    fn int_body(&mut self, start: usize, lead: &Lead) -> Option<(u64, u32)> {
+        let body = self.buf.get(start + 1..)?.first_chunk::<8>()?;
+        // `width` is 1, 2, 4 or 8 for integers, so the shift is 56, 48, 32 or 0.
+        let width = lead.width as u32;
+        self.pos = start + 1 + width as usize;
+        Some((u64::from_be_bytes(*body), 64 - 8 * width))
     }
 
     /// Decodes the header at the current position and moves past it.
