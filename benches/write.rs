@@ -3,8 +3,9 @@
 //! the same bytes as the generator (checked before timing, and the length inside the loop).
 
 use std::hint::black_box;
+use std::time::Instant;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use msgskim::gen::{listing, messages, ListingConfig};
 use msgskim::write::{IntMode, Writer};
 use msgskim::{Timestamp, Token, Tokenizer};
@@ -147,17 +148,25 @@ fn listing_msgskim(pages: &[Page], out: &mut Vec<u8>) {
             w.map_len(entry_len(e)).unwrap();
             w.str("n").unwrap();
             w.str(&e.name).unwrap();
-            for (k, v) in [
-                ("cs", &e.checksum),
-                ("a", &e.atime),
-                ("v", &e.version),
-                ("t", &e.location),
-                ("m", &e.custom),
-            ] {
-                if !v.is_empty() {
-                    w.str(k).unwrap();
-                    w.str(v).unwrap();
-                }
+            if !e.checksum.is_empty() {
+                w.str("cs").unwrap();
+                w.str(&e.checksum).unwrap();
+            }
+            if !e.atime.is_empty() {
+                w.str("a").unwrap();
+                w.str(&e.atime).unwrap();
+            }
+            if !e.version.is_empty() {
+                w.str("v").unwrap();
+                w.str(&e.version).unwrap();
+            }
+            if !e.location.is_empty() {
+                w.str("t").unwrap();
+                w.str(&e.location).unwrap();
+            }
+            if !e.custom.is_empty() {
+                w.str("m").unwrap();
+                w.str(&e.custom).unwrap();
             }
             if e.size != 0 {
                 w.str("s").unwrap();
@@ -195,120 +204,164 @@ fn messages_msgskim(msgs: &[Message], out: &mut Vec<u8>) {
 // ---- rmp ----
 
 /// Go's tinylib/msgp integer forms with rmp's primitives.
-fn rmp_go_int(out: &mut Vec<u8>, v: i64) {
-    use rmp::encode::*;
-    if (0..128).contains(&v) {
-        write_pfix(out, v as u8).unwrap();
-    } else if v >= 0 {
-        if v <= i16::MAX as i64 {
-            write_i16(out, v as i16).unwrap();
-        } else if v <= i32::MAX as i64 {
-            write_i32(out, v as i32).unwrap();
+macro_rules! rmp_go_int {
+    ($out:expr, $v:expr) => {{
+        let v: i64 = $v;
+        if (0..128).contains(&v) {
+            write_pfix($out, v as u8).unwrap();
+        } else if v >= 0 {
+            if v <= i16::MAX as i64 {
+                write_i16($out, v as i16).unwrap();
+            } else if v <= i32::MAX as i64 {
+                write_i32($out, v as i32).unwrap();
+            } else {
+                write_i64($out, v).unwrap();
+            }
         } else {
-            write_i64(out, v).unwrap();
+            write_sint($out, v).unwrap();
         }
-    } else {
-        write_sint(out, v).unwrap();
-    }
+    }};
+}
+
+/// The listing with `rmp::encode` into `$out`: a `Vec<u8>` (through `std::io::Write`) or
+/// rmp's own `ByteBuf`. A macro rather than a generic function, so that each peer is compiled
+/// as plain code for its buffer type.
+macro_rules! rmp_listing {
+    ($pages:expr, $out:expr) => {{
+        use rmp::encode::*;
+        let out = $out;
+        for p in $pages {
+            write_map_len(out, 4).unwrap();
+            write_str(out, "UUID").unwrap();
+            write_str(out, &p.uuid).unwrap();
+            write_str(out, "ContinuationToken").unwrap();
+            write_str(out, &p.token).unwrap();
+            write_str(out, "Entries").unwrap();
+            write_array_len(out, p.entries.len() as u32).unwrap();
+            for e in &p.entries {
+                write_map_len(out, entry_len(e)).unwrap();
+                write_str(out, "n").unwrap();
+                write_str(out, &e.name).unwrap();
+                if !e.checksum.is_empty() {
+                    write_str(out, "cs").unwrap();
+                    write_str(out, &e.checksum).unwrap();
+                }
+                if !e.atime.is_empty() {
+                    write_str(out, "a").unwrap();
+                    write_str(out, &e.atime).unwrap();
+                }
+                if !e.version.is_empty() {
+                    write_str(out, "v").unwrap();
+                    write_str(out, &e.version).unwrap();
+                }
+                if !e.location.is_empty() {
+                    write_str(out, "t").unwrap();
+                    write_str(out, &e.location).unwrap();
+                }
+                if !e.custom.is_empty() {
+                    write_str(out, "m").unwrap();
+                    write_str(out, &e.custom).unwrap();
+                }
+                if e.size != 0 {
+                    write_str(out, "s").unwrap();
+                    rmp_go_int!(out, e.size);
+                }
+                if e.copies != 0 {
+                    write_str(out, "c").unwrap();
+                    rmp_go_int!(out, e.copies.into());
+                }
+                if e.flags != 0 {
+                    write_str(out, "f").unwrap();
+                    write_uint(out, e.flags.into()).unwrap();
+                }
+            }
+            write_str(out, "Flags").unwrap();
+            write_uint(out, p.flags).unwrap();
+        }
+    }};
 }
 
 fn listing_rmp(pages: &[Page], out: &mut Vec<u8>) {
-    use rmp::encode::*;
-    for p in pages {
-        write_map_len(out, 4).unwrap();
-        write_str(out, "UUID").unwrap();
-        write_str(out, &p.uuid).unwrap();
-        write_str(out, "ContinuationToken").unwrap();
-        write_str(out, &p.token).unwrap();
-        write_str(out, "Entries").unwrap();
-        write_array_len(out, p.entries.len() as u32).unwrap();
-        for e in &p.entries {
-            write_map_len(out, entry_len(e)).unwrap();
-            write_str(out, "n").unwrap();
-            write_str(out, &e.name).unwrap();
-            for (k, v) in [
-                ("cs", &e.checksum),
-                ("a", &e.atime),
-                ("v", &e.version),
-                ("t", &e.location),
-                ("m", &e.custom),
-            ] {
-                if !v.is_empty() {
-                    write_str(out, k).unwrap();
-                    write_str(out, v).unwrap();
-                }
-            }
-            if e.size != 0 {
-                write_str(out, "s").unwrap();
-                rmp_go_int(out, e.size);
-            }
-            if e.copies != 0 {
-                write_str(out, "c").unwrap();
-                rmp_go_int(out, e.copies.into());
-            }
-            if e.flags != 0 {
-                write_str(out, "f").unwrap();
-                write_uint(out, e.flags.into()).unwrap();
-            }
-        }
-        write_str(out, "Flags").unwrap();
-        write_uint(out, p.flags).unwrap();
-    }
+    rmp_listing!(pages, out)
 }
 
-fn rmp_timestamp(out: &mut Vec<u8>, t: Timestamp) {
-    use rmp::encode::*;
-    use std::io::Write;
-    let (s, ns) = (t.seconds(), t.nanoseconds());
-    if (0..1 << 34).contains(&s) {
-        if ns == 0 && s <= u32::MAX as i64 {
-            write_ext_meta(out, 4, -1).unwrap();
-            out.write_all(&(s as u32).to_be_bytes()).unwrap();
+/// The same with rmp's `ByteBuf`, its infallible `Vec` wrapper (the reused `Vec` is moved in
+/// and out, which costs nothing).
+fn listing_rmp_bytebuf(pages: &[Page], out: &mut Vec<u8>) {
+    let mut buf = rmp::encode::ByteBuf::from_vec(std::mem::take(out));
+    rmp_listing!(pages, &mut buf);
+    *out = buf.into_vec();
+}
+
+/// A Timestamp in the smallest of its forms, with rmp's ext header.
+macro_rules! rmp_timestamp {
+    ($out:expr, $t:expr) => {{
+        let t: Timestamp = $t;
+        let (s, ns) = (t.seconds(), t.nanoseconds());
+        if (0..1 << 34).contains(&s) {
+            if ns == 0 && s <= u32::MAX as i64 {
+                write_ext_meta($out, 4, -1).unwrap();
+                $out.write_bytes(&(s as u32).to_be_bytes()).unwrap();
+            } else {
+                write_ext_meta($out, 8, -1).unwrap();
+                $out.write_bytes(&(((ns as u64) << 34) | s as u64).to_be_bytes())
+                    .unwrap();
+            }
         } else {
-            write_ext_meta(out, 8, -1).unwrap();
-            out.write_all(&(((ns as u64) << 34) | s as u64).to_be_bytes())
-                .unwrap();
+            write_ext_meta($out, 12, -1).unwrap();
+            $out.write_bytes(&ns.to_be_bytes()).unwrap();
+            $out.write_bytes(&s.to_be_bytes()).unwrap();
         }
-    } else {
-        write_ext_meta(out, 12, -1).unwrap();
-        out.write_all(&ns.to_be_bytes()).unwrap();
-        out.write_all(&s.to_be_bytes()).unwrap();
-    }
+    }};
+}
+
+/// The messages with `rmp::encode` into `$out`, as [`rmp_listing`].
+macro_rules! rmp_messages {
+    ($msgs:expr, $out:expr) => {{
+        use rmp::encode::*;
+        let out = $out;
+        for m in $msgs {
+            write_map_len(out, 4).unwrap();
+            write_str(out, "user_id").unwrap();
+            write_str(out, &m.user_id).unwrap();
+            write_str(out, "audio").unwrap();
+            write_bin(out, &m.audio).unwrap();
+            write_str(out, "premium").unwrap();
+            write_bool(out, m.premium).unwrap();
+            write_str(out, "ts").unwrap();
+            rmp_timestamp!(out, m.ts);
+        }
+    }};
 }
 
 fn messages_rmp(msgs: &[Message], out: &mut Vec<u8>) {
-    use rmp::encode::*;
-    for m in msgs {
-        write_map_len(out, 4).unwrap();
-        write_str(out, "user_id").unwrap();
-        write_str(out, &m.user_id).unwrap();
-        write_str(out, "audio").unwrap();
-        write_bin(out, &m.audio).unwrap();
-        write_str(out, "premium").unwrap();
-        write_bool(out, m.premium).unwrap();
-        write_str(out, "ts").unwrap();
-        rmp_timestamp(out, m.ts);
-    }
+    rmp_messages!(msgs, out)
+}
+
+fn messages_rmp_bytebuf(msgs: &[Message], out: &mut Vec<u8>) {
+    let mut buf = rmp::encode::ByteBuf::from_vec(std::mem::take(out));
+    rmp_messages!(msgs, &mut buf);
+    *out = buf.into_vec();
 }
 
 type Enc<T> = fn(&[T], &mut Vec<u8>);
 
-fn group<T>(
-    c: &mut Criterion,
-    name: &str,
-    data: &[u8],
-    values: &[T],
-    encoders: [(&str, Enc<T>); 2],
-) {
+/// Encodes `values` with each encoder once and checks that each reproduces `data`.
+fn check<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    for (who, f) in encoders {
+    for &(who, f) in encoders {
         out.clear();
         f(values, &mut out);
         assert!(out == data, "{who} reproduces the {name} bytes");
     }
+    out
+}
+
+fn group<T>(c: &mut Criterion, name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)]) {
+    let mut out = check(name, data, values, encoders);
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(data.len() as u64));
-    for (who, f) in encoders {
+    for &(who, f) in encoders {
         g.bench_function(who, |b| {
             b.iter(|| {
                 out.clear();
@@ -320,35 +373,86 @@ fn group<T>(
     g.finish();
 }
 
-fn bench(c: &mut Criterion) {
-    let dump = listing(ListingConfig {
-        seed: 1,
-        entries: 20_000,
-        page_size: 10_000,
-    });
-    let pages = decode_listing(&dump);
-    group(
-        c,
-        "write/listing",
-        &dump,
-        &pages,
-        [("msgskim", listing_msgskim), ("rmp", listing_rmp)],
-    );
-
-    let msgs = messages(1, 300);
-    let decoded = decode_messages(&msgs);
-    group(
-        c,
-        "write/messages",
-        &msgs,
-        &decoded,
-        [("msgskim", messages_msgskim), ("rmp", messages_rmp)],
-    );
+/// The machine-load-tolerant measurement: `rounds` rounds, each timing one encode with every
+/// encoder in turn, so that all of them see the same background load; prints each encoder's
+/// fastest and median round and the peers' ratios to the first encoder (msgskim).
+fn alternate<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)], rounds: usize) {
+    let mut out = check(name, data, values, encoders);
+    let mut times = vec![Vec::with_capacity(rounds); encoders.len()];
+    for _ in 0..rounds {
+        for (&(_, f), t) in encoders.iter().zip(&mut times) {
+            let start = Instant::now();
+            out.clear();
+            f(black_box(values), &mut out);
+            t.push(start.elapsed().as_secs_f64() * 1e6);
+            assert_eq!(out.len(), data.len());
+        }
+    }
+    let stats: Vec<(f64, f64)> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            (t[0], t[t.len() / 2])
+        })
+        .collect();
+    for (&(who, _), &(min, med)) in encoders.iter().zip(&stats) {
+        let (fast, mid) = (min / stats[0].0, med / stats[0].1);
+        println!(
+            "{name}/{who}: fastest {min:.1} µs, median {med:.1} µs; vs msgskim {fast:.2}x, {mid:.2}x"
+        );
+    }
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default();
-    targets = bench
+struct Data {
+    dump: Vec<u8>,
+    pages: Vec<Page>,
+    msgs: Vec<u8>,
+    decoded: Vec<Message>,
 }
-criterion_main!(benches);
+
+impl Data {
+    fn new() -> Data {
+        let dump = listing(ListingConfig {
+            seed: 1,
+            entries: 20_000,
+            page_size: 10_000,
+        });
+        let pages = decode_listing(&dump);
+        let msgs = messages(1, 300);
+        let decoded = decode_messages(&msgs);
+        Data {
+            dump,
+            pages,
+            msgs,
+            decoded,
+        }
+    }
+}
+
+const LISTING: &[(&str, Enc<Page>)] = &[
+    ("msgskim", listing_msgskim),
+    ("rmp", listing_rmp),
+    ("rmp-bytebuf", listing_rmp_bytebuf),
+];
+
+const MESSAGES: &[(&str, Enc<Message>)] = &[
+    ("msgskim", messages_msgskim),
+    ("rmp", messages_rmp),
+    ("rmp-bytebuf", messages_rmp_bytebuf),
+];
+
+/// `cargo bench --bench write` runs criterion; with `WRITE_ALTERNATE=ROUNDS` set it runs
+/// [`alternate`] instead (the listing for ROUNDS rounds, the messages for four times as many).
+fn main() {
+    let d = Data::new();
+    if let Ok(rounds) = std::env::var("WRITE_ALTERNATE") {
+        let rounds: usize = rounds.parse().expect("WRITE_ALTERNATE=number of rounds");
+        alternate("write/listing", &d.dump, &d.pages, LISTING, rounds);
+        alternate("write/messages", &d.msgs, &d.decoded, MESSAGES, 4 * rounds);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    group(&mut c, "write/listing", &d.dump, &d.pages, LISTING);
+    group(&mut c, "write/messages", &d.msgs, &d.decoded, MESSAGES);
+    c.final_summary();
+}
