@@ -1,5 +1,5 @@
-//! Skip and validate throughput on listing, numeric and message data, with the peers measured
-//! in the same group: msgpuck (`mp_next`, `mp_check`), a skip loop on rmp's low-level
+//! Skip and validate throughput on listing, numeric and message data (and `skip_plain`, the
+//! kernel without blocks), with the peers measured in the same group: msgpuck (`mp_next`, `mp_check`), a skip loop on rmp's low-level
 //! `rmp::decode` API, `rmpv::decode::read_value_ref`, and a `memchr` scan of the same buffer.
 //!
 //! `MSGSKIM_BENCH_MB` sets the size of each dataset (default 100), `MSGSKIM_BENCH_SECS` the
@@ -10,7 +10,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use msgskim::{gen, skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
+use msgskim::{
+    gen, skip_value, skip_value_plain, skip_value_reference, validate, validate_with,
+    ValidateOptions,
+};
 use msgskim_bench_peers as peers;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -61,6 +64,17 @@ fn msgskim_reference_all(buf: &[u8]) -> usize {
     n
 }
 
+/// `skip_value` without the block-wise kernel (one step-table lookup per token).
+fn msgskim_plain_all(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut n = 0;
+    while pos < buf.len() {
+        pos = skip_value_plain(buf, pos).expect("valid input");
+        n += 1;
+    }
+    n
+}
+
 fn rmpv_all(buf: &[u8]) -> usize {
     let mut rd = buf;
     let mut n = 0;
@@ -88,6 +102,9 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
 
     g.bench_function("msgskim/skip", |b| {
         b.iter(|| assert_eq!(msgskim_skip_all(black_box(buf)), values))
+    });
+    g.bench_function("msgskim/skip_plain", |b| {
+        b.iter(|| assert_eq!(msgskim_plain_all(black_box(buf)), values))
     });
     g.bench_function("msgskim/validate", |b| {
         b.iter(|| assert!(validate(black_box(buf)).is_ok()))

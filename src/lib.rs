@@ -75,7 +75,9 @@ pub mod write;
 
 pub use error::{Error, ErrorKind, TimestampError};
 pub use raw::{Elements, Entries, RawValue, RawValues, ValueKind};
-pub use skip::{skip_value, skip_value_reference, validate, validate_with, ValidateOptions};
+pub use skip::{
+    skip_value, skip_value_plain, skip_value_reference, validate, validate_with, ValidateOptions,
+};
 #[cfg(feature = "alloc")]
 pub use stream::{Event, Events, Frame, PayloadKind, StreamConfig, StreamDecoder};
 pub use token::{Ext, Str, Timestamp, Token};

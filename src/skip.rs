@@ -58,7 +58,7 @@ fn skip_checked(buf: &[u8], pos: usize, checks: Checks) -> Result<usize, Error> 
     let fast = if checks.utf8 || checks.timestamps {
         scan::skip::<true>(buf, pos, 1, checks)
     } else {
-        scan::skip::<false>(buf, pos, 1, checks)
+        scan::skip_structure(buf, pos, 1)
     };
     match fast {
         Ok(end) => Ok(end),
@@ -87,6 +87,27 @@ fn skip_checked(buf: &[u8], pos: usize, checks: Checks) -> Result<usize, Error> 
 /// ```
 #[inline]
 pub fn skip_value(buf: &[u8], pos: usize) -> Result<usize, Error> {
+    match scan::skip_structure(buf, pos, 1) {
+        Ok(end) => Ok(end),
+        Err(scan::Doubt) => skip_reference(buf, pos, Checks::default()),
+    }
+}
+
+/// [`skip_value`] with the token-at-a-time step-table kernel only, never the block-wise one.
+/// Exposed for benchmarks that measure what the blocks buy; use [`skip_value`].
+///
+/// # Errors
+///
+/// Exactly those of [`skip_value`].
+///
+/// # Examples
+///
+/// ```
+/// let buf = [0x92, 0x01, 0xa1, b'x'];
+/// assert_eq!(msgskim::skip_value_plain(&buf, 0), msgskim::skip_value(&buf, 0));
+/// ```
+#[doc(hidden)]
+pub fn skip_value_plain(buf: &[u8], pos: usize) -> Result<usize, Error> {
     match scan::skip::<false>(buf, pos, 1, Checks::default()) {
         Ok(end) => Ok(end),
         Err(scan::Doubt) => skip_reference(buf, pos, Checks::default()),

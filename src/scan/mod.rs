@@ -6,6 +6,9 @@
 //! plain reference loop in [`crate::skip`], which finds the exact error and its offset. Valid
 //! input, the common case, is read once, by the fast path only.
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod block;
+
 use crate::marker::{Family, HEADER_LEN, LEAD};
 use crate::token::Timestamp;
 
@@ -152,6 +155,20 @@ fn check_payload(buf: &[u8], pos: usize, s: Step, end: usize, checks: Checks) ->
             ty != Timestamp::EXT_TYPE || Timestamp::from_ext_data(p).is_ok()
         }
         _ => true,
+    }
+}
+
+/// Skips values from `pos` until `pending` values are done, structure only; returns the end
+/// offset. Block-wise ([`block`]) where that is available, else [`skip`].
+#[inline(always)]
+pub(crate) fn skip_structure(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        block::skip(buf, pos, pending)
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        skip::<false>(buf, pos, pending, Checks::default())
     }
 }
 
