@@ -6,7 +6,8 @@
 //! then runs `benches/unpacker.py` (msgpack-python's `Unpacker.feed` on the same bytes and
 //! chunks) with `$MSGSKIM_PYTHON` (default `python3`).
 //!
-//! For instruction counts, `STREAM_ONCE=reader,chunk,MiB` runs one pass of one reader
+//! For instruction counts, `STREAM_ONCE=reader,chunk,MiB[,passes]` runs one pass (or that
+//! many) of one reader
 //! (`whole`, `tokens`, `events`, `for_each`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
 //! e.g. `STREAM_ONCE=frames,4096,2 valgrind --tool=callgrind --toggle-collect='stream::pass'
 //! target/release/deps/stream-*`.
@@ -255,9 +256,13 @@ fn once(spec: &str) {
     let reader = it.next().unwrap_or("frames");
     let chunk: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(4096);
     let mib: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let passes: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let listing = listing_of_size(1, mib << 20);
     let tokens = whole(&listing).0;
-    let n = pass(reader, black_box(&listing), chunk);
+    let mut n = 0;
+    for _ in 0..passes {
+        n = pass(reader, black_box(&listing), chunk);
+    }
     println!(
         "{reader} chunk {chunk}: {} bytes, {tokens} tokens, result {n}",
         listing.len()

@@ -1,10 +1,10 @@
 //! A resumable variant of the skip kernel: finds where a top-level value ends in bytes that
 //! arrive in pieces, and keeps what it needs to go on exactly where the bytes ran out.
 //!
-//! The stream decoder's frames run it. Its state is the skip kernel's pending counter, the
-//! position of the next token, and, for the depth limit, the value of the counter at which
-//! each open container is complete (a container is done when the counter falls back to what
-//! it was just after its header). It steps with a table derived from the kernel's [`STEP`]
+//! The stream decoder's frames run it. Its state is the position of the next token, the
+//! number of values still to come in the innermost open container, and that number for each
+//! enclosing container (their count is the depth, checked against the depth limit). It steps
+//! with a table derived from the kernel's [`STEP`]
 //! table and enforces the same limits as the tokenizer, with the same errors at the same
 //! offsets: depth, container length, payload length, the reserved byte and (when asked)
 //! timestamps. It reads each header once when the bytes are there, and a token cut short is
@@ -108,12 +108,11 @@ pub(crate) enum Scanned {
 pub(crate) struct Resume {
     /// Index of the next token to read.
     pos: usize,
-    /// Values still to come before the top-level value is complete; 0 before it starts.
-    pending: u64,
-    /// `pending` at which the innermost open container is complete (0 with none open).
-    close: u64,
-    /// The same for every open container, innermost last: its length is the depth.
-    closes: ArrayVec<u64, MAX_DEPTH>,
+    /// Values still to come in the innermost open container (with none open: 1 for the
+    /// top-level value itself); 0 before the value starts.
+    left: u64,
+    /// `left` of each enclosing container, innermost last: its length is the depth.
+    outer: ArrayVec<u64, MAX_DEPTH>,
     max_depth: usize,
     max_payload_len: u64,
     max_container_len: u64,
@@ -134,9 +133,8 @@ impl Resume {
     pub(crate) fn new(limits: &Limits) -> Self {
         Resume {
             pos: 0,
-            pending: 0,
-            close: 0,
-            closes: ArrayVec::new(),
+            left: 0,
+            outer: ArrayVec::new(),
             max_depth: limits.max_depth.min(MAX_DEPTH),
             max_payload_len: limits.max_payload_len,
             max_container_len: limits.max_container_len,
@@ -150,9 +148,8 @@ impl Resume {
     #[inline]
     pub(crate) fn reset(&mut self) {
         self.pos = 0;
-        self.pending = 0;
-        self.close = 0;
-        self.closes.clear();
+        self.left = 0;
+        self.outer.clear();
     }
 
     /// Index of the next token to read (0 before the value starts).
@@ -164,7 +161,7 @@ impl Resume {
     /// Containers open in the value under way.
     #[inline]
     pub(crate) fn depth(&self) -> usize {
-        self.closes.len()
+        self.outer.len()
     }
 
     /// Scans on from where the last call stopped, over `buf`, whose first byte is the start
@@ -182,8 +179,7 @@ impl Resume {
         let len = buf.len();
         let fast_end = len.saturating_sub(SLACK);
         let mut pos = self.pos;
-        let mut pending = self.pending.max(1);
-        let mut close = self.close;
+        let mut left = self.left.max(1);
         loop {
             let m;
             let field: u64;
@@ -195,8 +191,8 @@ impl Resume {
                 }
                 if m.kind == SCALAR {
                     pos += m.adv as usize;
-                    pending -= 1;
-                    if pending == close && self.settle(&mut close, pending) {
+                    left -= 1;
+                    if left == 0 && self.settle(&mut left) {
                         return Ok(Scanned::End(pos));
                     }
                     continue;
@@ -205,7 +201,7 @@ impl Resume {
                 field = (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) >> m.shift) as u64;
             } else {
                 let Some(&b) = buf.get(pos) else {
-                    return Ok(self.wait(pos, pending, close, pos + 1));
+                    return Ok(self.wait(pos, left, pos + 1));
                 };
                 m = MOVE[b as usize];
                 #[cfg(test)]
@@ -213,7 +209,7 @@ impl Resume {
                     self.examined += (len - pos).min(m.hdr as usize) as u64;
                 }
                 if m.kind != RESERVED && len - pos < m.hdr as usize {
-                    return Ok(self.wait(pos, pending, close, pos + m.hdr as usize));
+                    return Ok(self.wait(pos, left, pos + m.hdr as usize));
                 }
                 let mut f = [0u8; 4];
                 let n = (len - pos - 1).min(4);
@@ -222,11 +218,11 @@ impl Resume {
                 if m.kind == SCALAR {
                     let end = pos + m.adv as usize;
                     if end > len {
-                        return Ok(self.wait(pos, pending, close, end));
+                        return Ok(self.wait(pos, left, end));
                     }
                     pos = end;
-                    pending -= 1;
-                    if pending == close && self.settle(&mut close, pending) {
+                    left -= 1;
+                    if left == 0 && self.settle(&mut left) {
                         return Ok(Scanned::End(pos));
                     }
                     continue;
@@ -239,24 +235,23 @@ impl Resume {
                     } else {
                         field
                     };
-                    if self.closes.len() >= self.max_depth || n > self.max_container_len {
+                    if self.outer.len() >= self.max_depth || n > self.max_container_len {
                         return Err(self.container_error(pos, n));
                     }
                     pos += m.hdr as usize;
-                    pending -= 1;
                     if n == 0 {
-                        if pending == close && self.settle(&mut close, pending) {
+                        left -= 1;
+                        if left == 0 && self.settle(&mut left) {
                             return Ok(Scanned::End(pos));
                         }
                     } else {
                         // Cannot fail: the depth was checked against a limit of at most
                         // MAX_DEPTH.
-                        if self.closes.try_push(pending).is_err() {
+                        if self.outer.try_push(left - 1).is_err() {
                             return Err(self.container_error(pos, n));
                         }
-                        close = pending;
-                        // Saturating: a count this large can never complete, only wait.
-                        pending = pending.saturating_add(n << m.map);
+                        // At most 2 * u32::MAX: no overflow.
+                        left = n << m.map;
                     }
                 }
                 FIXEXT | STRBIN | EXTLEN => {
@@ -270,7 +265,7 @@ impl Resume {
                     };
                     let end = start + n as usize;
                     if end > len {
-                        return Ok(self.wait(pos, pending, close, end));
+                        return Ok(self.wait(pos, left, end));
                     }
                     // The type byte is the last header byte.
                     if m.kind != STRBIN && self.timestamps && buf[start - 1] == 0xff {
@@ -283,8 +278,8 @@ impl Resume {
                         }
                     }
                     pos = end;
-                    pending -= 1;
-                    if pending == close && self.settle(&mut close, pending) {
+                    left -= 1;
+                    if left == 0 && self.settle(&mut left) {
                         return Ok(Scanned::End(pos));
                     }
                 }
@@ -295,27 +290,29 @@ impl Resume {
 
     /// Saves the position and counts, to go on from the token at `pos` later.
     #[inline]
-    fn wait(&mut self, pos: usize, pending: u64, close: u64, until: usize) -> Scanned {
+    fn wait(&mut self, pos: usize, left: u64, until: usize) -> Scanned {
         self.pos = pos;
-        self.pending = pending;
-        self.close = close;
+        self.left = left;
         Scanned::Wait { until }
     }
 
-    /// `pending` has reached `close`: closes every container now complete. True when the
-    /// top-level value is.
+    /// The innermost container (or the top-level value) is complete: closes every
+    /// enclosing container it completes. True when the top-level value is complete.
     #[inline(always)]
-    fn settle(&mut self, close: &mut u64, pending: u64) -> bool {
+    fn settle(&mut self, left: &mut u64) -> bool {
         loop {
-            if self.closes.pop().is_none() {
-                self.pos = 0;
-                self.pending = 0;
-                self.close = 0;
-                return true;
-            }
-            *close = self.closes.last().copied().unwrap_or(0);
-            if pending != *close {
-                return false;
+            match self.outer.pop() {
+                None => {
+                    self.pos = 0;
+                    self.left = 0;
+                    return true;
+                }
+                Some(l) => {
+                    *left = l;
+                    if l != 0 {
+                        return false;
+                    }
+                }
             }
         }
     }
@@ -323,7 +320,7 @@ impl Resume {
     #[cold]
     #[inline(never)]
     fn container_error(&self, pos: usize, n: u64) -> Error {
-        let kind = if self.closes.len() >= self.max_depth {
+        let kind = if self.outer.len() >= self.max_depth {
             ErrorKind::DepthLimit {
                 limit: self.max_depth,
             }
