@@ -6,6 +6,11 @@
 //! With `SERDE_BENCH_ONCE=msgskim` (or `rmp_serde`) in the environment the binary decodes the
 //! page 20 times with that decoder and exits, for instruction counts under
 //! `valgrind --tool=callgrind`.
+//!
+//! With `SERDE_BENCH_INTERLEAVED=N` it decodes the page N times with each decoder, taking turns,
+//! and prints the minimum and median time of each and their ratios: on a machine shared with
+//! other work, turns of a few milliseconds see the same load, and the minimum is the run that
+//! was least disturbed.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -93,7 +98,49 @@ criterion_group! {
     targets = bench
 }
 
+/// Decodes the page `rounds` times with each decoder, alternately, and prints the minimum and
+/// median of each.
+fn interleaved(rounds: usize) {
+    use std::time::Instant;
+    let page = page();
+    let expect = check(&rmp_serde::from_slice::<Page>(&page).unwrap());
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let p: Page = msgskim::serde::from_slice(black_box(&page)).unwrap();
+        assert_eq!(check(&p), expect);
+        drop(p);
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        let p: Page = rmp_serde::from_slice(black_box(&page)).unwrap();
+        assert_eq!(check(&p), expect);
+        drop(p);
+        theirs.push(t.elapsed());
+    }
+    ours.sort();
+    theirs.sort();
+    let (om, tm) = (ours[0], theirs[0]);
+    let (omed, tmed) = (ours[rounds / 2], theirs[rounds / 2]);
+    println!("{rounds} rounds, {} bytes a page", page.len());
+    println!("msgskim   min {om:?} median {omed:?}");
+    println!("rmp_serde min {tm:?} median {tmed:?}");
+    println!(
+        "ratio (rmp_serde / msgskim): min {:.2}x, median {:.2}x",
+        tm.as_secs_f64() / om.as_secs_f64(),
+        tmed.as_secs_f64() / omed.as_secs_f64()
+    );
+}
+
 fn main() {
+    if let Ok(n) = std::env::var("SERDE_BENCH_INTERLEAVED") {
+        let rounds = n
+            .parse::<usize>()
+            .ok()
+            .filter(|&r| r > 0)
+            .expect("SERDE_BENCH_INTERLEAVED: a number of rounds above 0");
+        interleaved(rounds);
+        return;
+    }
     if let Ok(which) = std::env::var("SERDE_BENCH_ONCE") {
         let page = page();
         let mut total = (0, 0);

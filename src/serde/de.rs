@@ -315,8 +315,7 @@ impl<'de> Deserializer<'de> {
         if n as u64 > self.limits.max_payload_len {
             return None;
         }
-        // `from + n` cannot overflow: `start` is inside the slice and `n` is at most 255.
-        let p = self.buf.get(from..from + n)?;
+        let p = self.buf.get(from..)?.get(..n)?;
         Some((p, from + n))
     }
 
@@ -529,6 +528,29 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// A fixstr or str8 of ASCII bytes at the current position, moving past it; `None`
+    /// (without moving) for anything else.
+    ///
+    /// Not generic and out of line on purpose: the result comes back in two registers, and
+    /// what is left of `deserialize_str` around the call is small enough for serde's
+    /// `<&str as Deserialize>::deserialize` to be inlined into a derived visitor, which saves
+    /// more than the call costs.
+    #[inline(never)]
+    fn short_ascii(&mut self) -> Option<&'de str> {
+        let (p, end) = self.short_str()?;
+        let s = ascii_str(p)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    /// [`Deserializer::int`] out of line, for the same reason as
+    /// [`Deserializer::short_ascii`]: the integer comes back in registers and the integer
+    /// methods stay small enough to be inlined into the caller.
+    #[inline(never)]
+    fn take_int(&mut self) -> Option<Int> {
+        self.int()
+    }
+
     /// [`deserialize_any`](de::Deserializer::deserialize_any) out of line: the general path
     /// behind the inline fast paths, kept apart so that they stay small enough to inline.
     #[inline(never)]
@@ -612,12 +634,12 @@ macro_rules! forward_to_any {
 macro_rules! forward_to_int {
     ($($method:ident)*) => {
         $(
-            /// Fixints and 8- to 64-bit integers inline; anything else (a float, a wrong type,
-            /// a cut-short header) goes to the general path.
+            /// Fixints and 8- to 64-bit integers through [`Deserializer::take_int`]; anything
+            /// else (a float, a wrong type, a cut-short header) goes to the general path.
             #[inline(always)]
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
                 let start = self.pos;
-                let r = match self.int() {
+                let r = match self.take_int() {
                     Some(Int::U(v)) => visitor.visit_u64(v),
                     Some(Int::I(v)) => visitor.visit_i64(v),
                     None => return self.any_slow(visitor),
@@ -696,18 +718,15 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_str(visitor)
     }
 
-    /// A fixstr or str8 of ASCII bytes inline; longer strings, other bytes and other types go
-    /// out of line.
+    /// A fixstr or str8 of ASCII bytes through [`Deserializer::short_ascii`]; longer strings,
+    /// other bytes and other types out of line.
     #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Some((p, end)) = self.short_str() {
-            if let Some(s) = ascii_str(p) {
-                let start = self.pos;
-                self.pos = end;
-                return visitor.visit_borrowed_str(s).map_err(|e| located(e, start));
-            }
+        let start = self.pos;
+        match self.short_ascii() {
+            Some(s) => visitor.visit_borrowed_str(s).map_err(|e| located(e, start)),
+            None => self.str_slow(visitor),
         }
-        self.str_slow(visitor)
     }
 
     #[inline]
