@@ -4,12 +4,15 @@
 //!
 //! `MSGSKIM_BENCH_MB` sets the size of each dataset (default 100), `MSGSKIM_BENCH_SECS` the
 //! measurement time per benchmark (default 5). `MSGSKIM_BENCH_QUICK=1` drops the slow rmpv peer
-//! and the reference loop.
+//! and the reference loop. `MSGSKIM_BENCH_CPU=1` measures the CPU time of the benchmark thread
+//! instead of wall time (Linux): time spent waiting for a core on a loaded machine is not
+//! counted.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use msgskim::{
     gen, skip_value, skip_value_plain, skip_value_reference, validate, validate_with,
     ValidateOptions,
@@ -85,7 +88,59 @@ fn rmpv_all(buf: &[u8]) -> usize {
     n
 }
 
-fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`), reported like wall time.
+struct CpuTime;
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for CpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu_time()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_time().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
+
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_time() -> Duration {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on 64-bit Linux), and the
+    // clock id is one Linux defines.
+    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(t.sec as u64, t.nsec as u32)
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn thread_cpu_time() -> Duration {
+    panic!("MSGSKIM_BENCH_CPU=1 needs 64-bit Linux")
+}
+
+fn group<M: Measurement>(c: &mut Criterion<M>, name: &str, buf: &[u8]) {
     let quick = std::env::var_os("MSGSKIM_BENCH_QUICK").is_some();
     let secs = env_usize("MSGSKIM_BENCH_SECS", 5) as u64;
     let values = msgskim_reference_all(buf);
@@ -94,7 +149,7 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
     let needle = 0xc1;
     let needles = buf.iter().filter(|&&b| b == needle).count();
 
-    let mut g: BenchmarkGroup<'_, _> = c.benchmark_group(format!("skip/{name}"));
+    let mut g: BenchmarkGroup<'_, M> = c.benchmark_group(format!("skip/{name}"));
     g.throughput(Throughput::Bytes(buf.len() as u64));
     g.sample_size(10);
     g.warm_up_time(Duration::from_secs(1));
@@ -153,7 +208,7 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8]) {
     g.finish();
 }
 
-fn benches(c: &mut Criterion) {
+fn benches<M: Measurement>(c: &mut Criterion<M>) {
     let mb = env_usize("MSGSKIM_BENCH_MB", 100);
     let only = std::env::var("MSGSKIM_BENCH_DATA").ok();
     for (name, buf) in datasets(mb << 20) {
@@ -165,5 +220,16 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(skip, benches);
-criterion_main!(skip);
+fn main() {
+    if std::env::var_os("MSGSKIM_BENCH_CPU").is_some() {
+        let mut c = Criterion::default()
+            .with_measurement(CpuTime)
+            .configure_from_args();
+        benches(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        benches(&mut c);
+        c.final_summary();
+    }
+}
