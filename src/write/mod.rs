@@ -641,6 +641,11 @@ impl<S: Sink> Writer<S> {
     /// ```
     #[inline(always)]
     pub fn str_bytes(&mut self, v: &[u8]) -> Result<(), Error> {
+        // Fixstr first: most keys and many values, and no length limit to check.
+        if v.len() < 32 {
+            self.tick();
+            return self.emit(head1(0xa0 | v.len() as u8), 1, v);
+        }
         let len = self.checked_len(v.len())?;
         self.tick();
         let (h, n) = Self::len_head(len, STR);

@@ -265,8 +265,8 @@ unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
     use core::ptr::{read_unaligned, write_unaligned};
     // SAFETY: the caller guarantees `n` readable bytes at `src` and `n` writable ones at
     // `dst`, not overlapping. Every move of `size` bytes starts at an offset `o` with
-    // `o + size <= n`: in the 16 to 64 arm, `mid <= n - 16` and `tail + 16 <= n - 16`
-    // for `n >= 32`, and both are 0 or `n - 16` below that; in the others the second move
+    // `o + size <= n`: in the 16 to 64 arm, `mid <= n - 16` and `tail = n - 16 - mid`,
+    // so `tail + 16 <= n - mid <= n`; in the others the second move
     // starts at `n - size` with `n >= size`, and for 1 to 3 bytes `n / 2 < n`.
     unsafe {
         if n < 16 {
@@ -290,7 +290,7 @@ unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
         } else if n <= 64 {
             // [0, 16) and [n - 16, n), and for n > 32 also [16, 32) and [n - 32, n - 16).
             let mid = if n >= 32 { 16 } else { n - 16 };
-            let tail = n.saturating_sub(32);
+            let tail = n - 16 - mid;
             let a = read_unaligned(src.cast::<u128>());
             let b = read_unaligned(src.add(mid).cast::<u128>());
             let c = read_unaligned(src.add(tail).cast::<u128>());
