@@ -551,6 +551,16 @@ impl<'de> Deserializer<'de> {
         self.int()
     }
 
+    /// Moves past the value at the current position with [`skip_value`].
+    ///
+    /// Out of line: the skip kernel is large, and inlined into a derived visitor (whose
+    /// unknown-field arm ignores a value) it made the visitor's own loop slower.
+    #[inline(never)]
+    fn skip(&mut self) -> Result<(), Error> {
+        self.pos = skip_value(self.buf, self.pos)?;
+        Ok(())
+    }
+
     /// [`deserialize_any`](de::Deserializer::deserialize_any) out of line: the general path
     /// behind the inline fast paths, kept apart so that they stay small enough to inline.
     #[inline(never)]
@@ -903,7 +913,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let start = self.pos;
-        self.pos = skip_value(self.buf, start)?;
+        self.skip()?;
         visitor.visit_unit().map_err(|e| located(e, start))
     }
 
