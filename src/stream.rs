@@ -4,10 +4,15 @@
 //! [`StreamDecoder::spare`] in any chunking. Values come out as soon as their last byte is in,
 //! either token by token ([`StreamDecoder::next_token`], borrowing from the decoder's buffer)
 //! or as whole top-level values ([`StreamDecoder::next_frame`], a zero-copy [`Bytes`] split off
-//! the buffer). The decoder keeps the tokenizer's state and its scan position between calls, so
-//! no byte is scanned twice however the input is cut, and a value that is still incomplete is
-//! not looked at again until enough bytes have arrived to possibly finish the token it stopped
-//! at.
+//! the buffer). The decoder keeps its scan state and position between calls, so no byte is
+//! scanned twice however the input is cut, and a value that is still incomplete is not looked
+//! at again until enough bytes have arrived to possibly finish the token it stopped at.
+//!
+//! Frames are found by a resumable skip scan that enforces the limits without decoding tokens,
+//! the fastest way to take whole values off a socket. For tokens,
+//! [`StreamDecoder::for_each_event`] is the fastest (one call per feed),
+//! [`StreamDecoder::events`] an iterator whose items outlive each step, and
+//! [`StreamDecoder::next_token`] one call per token.
 
 use core::ops::Deref;
 
