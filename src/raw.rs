@@ -457,7 +457,7 @@ impl<'a> RawValue<'a> {
     /// assert_eq!(v.as_raw_str().map(|s| s.as_bytes()), Some(&b"\xff"[..]));
     /// # Ok::<(), msgskim::Error>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn as_raw_str(&self) -> Option<Str<'a>> {
         // Most strs are fixstrs or str 8s: read their length without decoding the header.
@@ -475,6 +475,11 @@ impl<'a> RawValue<'a> {
                 return self.bytes.get(start..start + len).map(Str::new);
             }
         }
+        self.as_raw_str_slow()
+    }
+
+    #[inline(never)]
+    fn as_raw_str_slow(&self) -> Option<Str<'a>> {
         let h = self.header()?;
         match h.head() {
             Head::Str(_) => Some(Str::new(self.payload(&h)?)),

@@ -3,7 +3,7 @@
 
 use arrayvec::ArrayVec;
 
-use super::trie::{Dfa, EntryKeys, State, DEAD, MAX_PATH_STEPS, ROOT};
+use super::trie::{Dfa, EntryKey, EntryKeys, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
 use crate::head::decode_head;
 use crate::marker::{Family, HEADER_LEN, LEAD};
@@ -197,6 +197,35 @@ fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
     }
 }
 
+/// Skips `n` consecutive values from `p` like [`skip_many`], reading leaves (scalars, fixstr,
+/// str 8, bin 8: the rest of a flat record) with a table lookup each; at the first other value
+/// (a container, a longer payload, a bad byte, the end of the buffer) the rest goes to
+/// [`skip_many`] from that value on, so the result and any error are [`skip_many`]'s.
+#[inline(always)]
+fn skip_leaves(buf: &[u8], mut p: usize, mut n: u64) -> Result<usize, Error> {
+    while n > 0 {
+        let Some(&b) = buf.get(p) else { break };
+        let mut size = LEAF_SIZE[b as usize] as usize;
+        if size == 0 {
+            let hdr = LEN8_HEADER[b as usize] as usize;
+            if hdr == 0 {
+                break;
+            }
+            let Some(&len) = buf.get(p + 1) else { break };
+            size = hdr + len as usize;
+        }
+        if p + size > buf.len() {
+            break;
+        }
+        p += size;
+        n -= 1;
+    }
+    if n == 0 {
+        return Ok(p);
+    }
+    skip_many(buf, p, n)
+}
+
 #[cold]
 #[inline(never)]
 fn skip_each(buf: &[u8], mut pos: usize, n: u64) -> Result<usize, Error> {
@@ -371,7 +400,7 @@ fn walk_records<F: Sink>(
         let mut seen = 0u64;
         while left > 0 {
             if seen == all {
-                p = skip_many(buf, p, 2 * left)?;
+                p = skip_leaves(buf, p, 2 * left)?;
                 break;
             }
             left -= 1;
@@ -412,6 +441,14 @@ fn record_entry<F: Sink>(
                     }
                     *seen |= bit;
                     let end = value_end(buf, v)?;
+                    if k.path != EntryKey::PATHS {
+                        f.event(Event::Match {
+                            path: k.path,
+                            start: v,
+                            end,
+                        });
+                        return Ok(end);
+                    }
                     for &path in dfa.states[k.target as usize].terminals.iter() {
                         f.event(Event::Match {
                             path,

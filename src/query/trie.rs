@@ -93,6 +93,13 @@ pub(crate) struct EntryKey {
     pub len: u8,
     /// The state of the value: a leaf.
     pub target: u32,
+    /// The one path that ends at the value, or [`EntryKey::PATHS`] when several do.
+    pub path: u32,
+}
+
+impl EntryKey {
+    /// [`EntryKey::path`] when the value ends several paths: see the target's terminals.
+    pub const PATHS: u32 = u32::MAX;
 }
 
 /// The shape of the maps of an "array of records" query step, `[*]` followed by one or a
@@ -127,7 +134,8 @@ impl EntryKeys {
             count: 0,
         };
         for (slot, (k, t)) in out.keys.iter_mut().zip(st.keys.iter()) {
-            if k.len() > ENTRY_KEY_LEN || !states[*t as usize].is_leaf() {
+            let target = &states[*t as usize];
+            if k.len() > ENTRY_KEY_LEN || !target.is_leaf() {
                 return None;
             }
             let lead = fixstr_lead(k.len())?;
@@ -140,6 +148,10 @@ impl EntryKeys {
                 mask: u64::MAX >> (8 * (8 - len)),
                 len: len as u8,
                 target: *t,
+                path: match *target.terminals {
+                    [path] => path,
+                    _ => EntryKey::PATHS,
+                },
             };
         }
         out.count = st.keys.len() as u8;
