@@ -197,12 +197,48 @@ fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
     }
 }
 
+/// The most bytes a token sized by [`LEAF_SIZE`] or [`LEN8_HEADER`] takes, plus one.
+const LEAF_MAX: usize = {
+    let mut max = 0;
+    let mut b = 0;
+    while b < 256 {
+        let size = if LEN8_HEADER[b] != 0 {
+            LEN8_HEADER[b] as usize + 255
+        } else {
+            LEAF_SIZE[b] as usize
+        };
+        if size > max {
+            max = size;
+        }
+        b += 1;
+    }
+    max + 1
+};
+
 /// Skips `n` consecutive values from `p` like [`skip_many`], reading leaves (scalars, fixstr,
 /// str 8, bin 8: the rest of a flat record) with a table lookup each; at the first other value
 /// (a container, a longer payload, a bad byte, the end of the buffer) the rest goes to
 /// [`skip_many`] from that value on, so the result and any error are [`skip_many`]'s.
 #[inline(always)]
 fn skip_leaves(buf: &[u8], mut p: usize, mut n: u64) -> Result<usize, Error> {
+    // A leaf takes at most `LEAF_MAX` bytes: when `n` of them cannot reach the end of the
+    // buffer, no token needs its end checked.
+    if n < ((buf.len() - p.min(buf.len())) / LEAF_MAX) as u64 {
+        while n > 0 {
+            let Some(&b) = buf.get(p) else { break };
+            let mut size = LEAF_SIZE[b as usize] as usize;
+            if size == 0 {
+                let hdr = LEN8_HEADER[b as usize] as usize;
+                if hdr == 0 {
+                    break;
+                }
+                let Some(&len) = buf.get(p + 1) else { break };
+                size = hdr + len as usize;
+            }
+            p += size;
+            n -= 1;
+        }
+    }
     while n > 0 {
         let Some(&b) = buf.get(p) else { break };
         let mut size = LEAF_SIZE[b as usize] as usize;
