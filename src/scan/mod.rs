@@ -54,7 +54,8 @@ pub(crate) const STR: u8 = 1;
 /// An ext: a type -1 one is checked as a timestamp when asked.
 pub(crate) const EXT: u8 = 2;
 
-const fn step(b: usize) -> Step {
+/// The step for lead byte `b` (what [`STEP`] holds), usable in constant tables of other layers.
+pub(crate) const fn step(b: usize) -> Step {
     let l = LEAD[b];
     let hdr = HEADER_LEN[b];
     let width_shift = match l.extra {
