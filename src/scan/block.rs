@@ -54,15 +54,97 @@ pub(crate) fn sentinel(a: u8) -> bool {
     a.wrapping_sub(1) >= 254
 }
 
-/// Size by high nibble for lead bytes sized by it (fixints, fixmap/fixarray headers: 1; the
-/// fixstr rows: 1 plus the low five bits, see [`FIXSTR`]); 0 for the 0xc0 and 0xd0 rows.
-const BY_HI: [u8; 16] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1];
-/// Mask of the lead byte's bits that add to the size, by high nibble: the fixstr length.
-const FIXSTR: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x1f, 0x1f, 0, 0, 0, 0];
-/// All ones for fixmap (0x8_) rows: children are twice the low nibble.
-const KIDS_TWICE: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0];
-/// All ones for fixmap and fixarray (0x9_) rows.
-const KIDS: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0];
+/// The per-high-nibble tables of the rows outside 0xc0..=0xdf, read off the step table. In each
+/// such row a token's end and children follow from the lead byte `b` (low nibble `lo`) as
+/// `adv = by_hi + (b & fixstr)` and `kids = (lo + (lo & kids_twice)) & kids`; the fill works
+/// out every lane with those two formulas. The masks are picked from the few forms the vector
+/// code can compute, and the build fails if a row of the step table fits none of them.
+struct Nibbles {
+    /// Size by high nibble (fixints, fixmap/fixarray headers: 1; fixstr rows: 1 plus the
+    /// masked bits); 0 for the 0xc0 and 0xd0 rows.
+    by_hi: [u8; 16],
+    /// Mask of the lead byte's bits that add to the size: the fixstr length.
+    fixstr: [u8; 16],
+    /// All ones where children are twice the low nibble (fixmap).
+    kids_twice: [u8; 16],
+    /// All ones where the lead byte holds children at all (fixmap, fixarray).
+    kids: [u8; 16],
+}
+
+const fn nibbles() -> Nibbles {
+    let mut t = Nibbles {
+        by_hi: [0; 16],
+        fixstr: [0; 16],
+        kids_twice: [0; 16],
+        kids: [0; 16],
+    };
+    let mut hi = 0;
+    while hi < 16 {
+        if hi == 0xc || hi == 0xd {
+            hi += 1;
+            continue;
+        }
+        let b0 = hi << 4;
+        // The size mask: none, or the five low bits (fixstr).
+        let masks = [0x00u8, 0x1f];
+        let mut found = false;
+        let mut m = 0;
+        while m < masks.len() && !found {
+            let mask = masks[m];
+            let by = STEP[b0].adv - (b0 as u8 & mask);
+            let mut ok = true;
+            let mut lo = 0;
+            while lo < 16 {
+                let s = STEP[b0 | lo];
+                ok &= s.kind == FIXED && s.adv == by + ((b0 | lo) as u8 & mask);
+                lo += 1;
+            }
+            if ok {
+                t.by_hi[hi] = by;
+                t.fixstr[hi] = mask;
+                found = true;
+            }
+            m += 1;
+        }
+        assert!(found, "a lead-byte row the block fill cannot size");
+        // The children: none, the low nibble (fixarray), twice it (fixmap).
+        let forms = [(0x00u8, 0x00u8), (0x00, 0xff), (0xff, 0xff)];
+        found = false;
+        let mut f = 0;
+        while f < forms.len() && !found {
+            let (twice, mask) = forms[f];
+            let mut ok = true;
+            let mut lo = 0;
+            while lo < 16 {
+                let l = lo as u8;
+                ok &= STEP[b0 | lo].kids == (l + (l & twice)) & mask;
+                lo += 1;
+            }
+            if ok {
+                t.kids_twice[hi] = twice;
+                t.kids[hi] = mask;
+                found = true;
+            }
+            f += 1;
+        }
+        assert!(
+            found,
+            "a lead-byte row whose children the block fill cannot count"
+        );
+        hi += 1;
+    }
+    t
+}
+
+const NIBBLES: Nibbles = nibbles();
+/// See [`Nibbles::by_hi`].
+const BY_HI: [u8; 16] = NIBBLES.by_hi;
+/// See [`Nibbles::fixstr`].
+const FIXSTR: [u8; 16] = NIBBLES.fixstr;
+/// See [`Nibbles::kids_twice`].
+const KIDS_TWICE: [u8; 16] = NIBBLES.kids_twice;
+/// See [`Nibbles::kids`].
+const KIDS: [u8; 16] = NIBBLES.kids;
 
 /// The 0xc0..=0xdf rows, by low nibble, from the step table: the whole size of tokens sized by
 /// the lead byte, the header length of those with a one-byte length field, 0 otherwise.
