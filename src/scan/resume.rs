@@ -268,7 +268,10 @@ impl Resume {
                         return Ok(self.wait(pos, left, end));
                     }
                     // The type byte is the last header byte.
-                    if m.kind != STRBIN && self.timestamps && buf[start - 1] == 0xff {
+                    if m.kind != STRBIN
+                        && self.timestamps
+                        && buf[start - 1] as i8 == Timestamp::EXT_TYPE
+                    {
                         #[cfg(test)]
                         {
                             self.examined += n;
