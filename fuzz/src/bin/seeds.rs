@@ -22,6 +22,7 @@ const TARGETS: &[&str] = &[
     "stream",
     "query",
     "serde",
+    "rows",
 ];
 
 /// Targets whose input starts with configuration bytes rather than MessagePack: each seed is
