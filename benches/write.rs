@@ -346,6 +346,14 @@ fn messages_rmp_bytebuf(msgs: &[Message], out: &mut Vec<u8>) {
 
 type Enc<T> = fn(&[T], &mut Vec<u8>);
 
+/// Not an encoder: only the audio payloads appended to `out`, the copy every encoder into a
+/// `Vec` makes, for the floor line of the alternating measurement.
+fn copy_audio(msgs: &[Message], out: &mut Vec<u8>) {
+    for m in msgs {
+        out.extend_from_slice(&m.audio);
+    }
+}
+
 /// Encodes `values` with each encoder once and checks that each reproduces `data`.
 fn check<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
@@ -376,9 +384,20 @@ fn group<T>(c: &mut Criterion, name: &str, data: &[u8], values: &[T], encoders: 
 /// The machine-load-tolerant measurement: `rounds` rounds, each timing one encode with every
 /// encoder in turn, so that all of them see the same background load; prints each encoder's
 /// fastest and median round and the peers' ratios to the first encoder (msgskim).
-fn alternate<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)], rounds: usize) {
+///
+/// `floor`, if given, is timed in the same rounds: a loop that is not an encoder (its output is
+/// not the data; it must write the given number of bytes) and marks how fast any encoder could
+/// be, such as copying the message payloads alone.
+fn alternate<T>(
+    name: &str,
+    data: &[u8],
+    values: &[T],
+    encoders: &[(&str, Enc<T>)],
+    rounds: usize,
+    floor: Option<(&str, Enc<T>, usize)>,
+) {
     let mut out = check(name, data, values, encoders);
-    let mut times = vec![Vec::with_capacity(rounds); encoders.len()];
+    let mut times = vec![Vec::with_capacity(rounds); encoders.len() + 1];
     for _ in 0..rounds {
         for (&(_, f), t) in encoders.iter().zip(&mut times) {
             let start = Instant::now();
@@ -387,6 +406,16 @@ fn alternate<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>
             t.push(start.elapsed().as_secs_f64() * 1e6);
             assert_eq!(out.len(), data.len());
         }
+        if let Some((_, f, len)) = floor {
+            let start = Instant::now();
+            out.clear();
+            f(black_box(values), &mut out);
+            times[encoders.len()].push(start.elapsed().as_secs_f64() * 1e6);
+            assert_eq!(out.len(), len);
+        }
+    }
+    if floor.is_none() {
+        times.pop();
     }
     let stats: Vec<(f64, f64)> = times
         .iter_mut()
@@ -395,7 +424,8 @@ fn alternate<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>
             (t[0], t[t.len() / 2])
         })
         .collect();
-    for (&(who, _), &(min, med)) in encoders.iter().zip(&stats) {
+    let names = encoders.iter().map(|e| e.0).chain(floor.map(|f| f.0));
+    for (who, &(min, med)) in names.zip(&stats) {
         let (fast, mid) = (min / stats[0].0, med / stats[0].1);
         println!(
             "{name}/{who}: fastest {min:.1} µs, median {med:.1} µs; vs msgskim {fast:.2}x, {mid:.2}x"
@@ -447,8 +477,17 @@ fn main() {
     let d = Data::new();
     if let Ok(rounds) = std::env::var("WRITE_ALTERNATE") {
         let rounds: usize = rounds.parse().expect("WRITE_ALTERNATE=number of rounds");
-        alternate("write/listing", &d.dump, &d.pages, LISTING, rounds);
-        alternate("write/messages", &d.msgs, &d.decoded, MESSAGES, 4 * rounds);
+        alternate("write/listing", &d.dump, &d.pages, LISTING, rounds, None);
+        let bins = d.decoded.iter().map(|m| m.audio.len()).sum();
+        let floor = ("floor: audio bytes only", copy_audio as Enc<Message>, bins);
+        alternate(
+            "write/messages",
+            &d.msgs,
+            &d.decoded,
+            MESSAGES,
+            4 * rounds,
+            Some(floor),
+        );
         return;
     }
     let mut c = Criterion::default().configure_from_args();
