@@ -4,15 +4,18 @@
 //! unchecked msgpuck loop in C.
 //!
 //! - `cargo bench --bench query`: criterion, on a 128 MB dump (`MSGSKIM_QUERY_MB` to change).
-//! - `MSGSKIM_QUERY_ONESHOT_MB=1100 cargo bench --bench query`: one timed run of every task
-//!   and peer on a dump of that size (best of `MSGSKIM_QUERY_RUNS`, default 3), no criterion.
+//! - `MSGSKIM_QUERY_ONESHOT_MB=1100 cargo bench --bench query`: timed runs of every task and
+//!   peer on a dump of that size, in rounds (each task and peer once per round), the best of
+//!   `MSGSKIM_QUERY_RUNS` rounds (default 3), no criterion; `MSGSKIM_QUERY_ONLY=names` runs one
+//!   task, `MSGSKIM_QUERY_ONLY=names/msgskim,names/msgpuck_unchecked` some of its peers;
+//!   `MSGSKIM_QUERY_CPU=1` times the thread's CPU time instead of wall time.
 //! - `MSGSKIM_QUERY_PREFILTER_MB=128 cargo bench --bench query`: what a `memchr::memmem`
 //!   prefilter would cost and save on the listing shapes.
 //! - `MSGSKIM_QUERY_TASK=names/msgskim cargo bench --bench query`: run one task once on the
 //!   dump, for `valgrind --tool=callgrind --toggle-collect='query::run_*'`.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
 use msgskim::gen::listing_of_size;
@@ -426,17 +429,42 @@ fn one_shot(mb: usize) {
         s.pages,
         t.elapsed()
     );
+    let start = Instant::now();
     let runs_n = env_usize("MSGSKIM_QUERY_RUNS").unwrap_or(3);
-    let mut first: Vec<(&str, Answer)> = Vec::new();
-    for (task, peer, f) in s.runs() {
-        let mut best = f64::MAX;
-        let mut answer = (0, 0);
-        for _ in 0..runs_n {
-            let t = Instant::now();
-            answer = f();
-            best = best.min(t.elapsed().as_secs_f64());
+    let only = std::env::var("MSGSKIM_QUERY_ONLY").ok();
+    let runs: Vec<_> = s
+        .runs()
+        .into_iter()
+        .filter(|(task, peer, _)| {
+            only.as_deref().map_or(true, |o| {
+                o.split(',')
+                    .any(|w| w == *task || w.split_once('/') == Some((task, peer)))
+            })
+        })
+        .collect();
+    // Round by round, every task and peer once per round, so that a burst of load from
+    // elsewhere falls on all of them; the best round of each is kept.
+    let cpu = std::env::var_os("MSGSKIM_QUERY_CPU").is_some();
+    let now = || {
+        if cpu {
+            thread_cpu_time()
+        } else {
+            start.elapsed()
         }
-        match first.iter().find(|(t, _)| *t == task) {
+    };
+    let mut best = vec![f64::MAX; runs.len()];
+    let mut answers = vec![(0, 0); runs.len()];
+    for _ in 0..runs_n {
+        for (i, (_, _, f)) in runs.iter().enumerate() {
+            let t = now();
+            answers[i] = f();
+            best[i] = best[i].min((now() - t).as_secs_f64());
+        }
+    }
+    let mut first: Vec<(&str, Answer)> = Vec::new();
+    for (i, (task, peer, _)) in runs.iter().enumerate() {
+        let (best, answer) = (best[i], answers[i]);
+        match first.iter().find(|(t, _)| t == task) {
             Some((_, w)) => assert_eq!(answer, *w, "{task}/{peer}"),
             None => first.push((task, answer)),
         }
@@ -447,6 +475,32 @@ fn one_shot(mb: usize) {
             best * 1e9 / entries as f64
         );
     }
+}
+
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): what a run costs without the
+/// time other processes had the core.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_time() -> Duration {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on 64-bit Linux), and the
+    // clock id is one Linux defines.
+    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(t.sec as u64, t.nsec as u32)
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn thread_cpu_time() -> Duration {
+    panic!("MSGSKIM_QUERY_CPU=1 needs 64-bit Linux")
 }
 
 /// One task once, for instruction counts under callgrind.
