@@ -8,7 +8,7 @@
 //!
 //! For instruction counts, `STREAM_ONCE=reader,chunk,MiB[,passes]` runs one pass (or that
 //! many) of one reader
-//! (`whole`, `tokens`, `events`, `for_each`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
+//! (`whole`, `tokens`, `events`, `for_each`, `feed_events`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
 //! e.g. `STREAM_ONCE=frames,4096,2 valgrind --tool=callgrind --toggle-collect='stream::pass'
 //! target/release/deps/stream-*`.
 
@@ -116,6 +116,35 @@ fn stream_for_each(buf: &[u8], chunk: usize) -> Counts {
     (tokens, tops, payload)
 }
 
+/// As `stream_for_each`, but each chunk is first copied into one reused buffer of `chunk`
+/// bytes (standing in for a read from a socket into it, as `feed` and msgpack-c's
+/// `reserve_buffer` copy) and read in place there with `feed_events`, not copied into the
+/// decoder.
+fn stream_feed_events(buf: &[u8], chunk: usize) -> Counts {
+    let mut dec = StreamDecoder::new();
+    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    let mut read_buf = vec![0u8; chunk];
+    for piece in buf.chunks(chunk) {
+        let read = &mut read_buf[..piece.len()];
+        read.copy_from_slice(piece);
+        dec.feed_events(read, |ev, depth| {
+            match ev {
+                Event::Token(tok) => {
+                    tokens += 1;
+                    payload += payload_len(&tok);
+                }
+                _ => unreachable!("no payload here exceeds the chunking threshold"),
+            }
+            if depth == 0 {
+                tops += 1;
+            }
+        })
+        .expect("valid data");
+    }
+    dec.finish().expect("clean end");
+    (tokens, tops, payload)
+}
+
 /// Fed `chunk` bytes at a time, every top-level value split off as a frame when complete.
 fn stream_frames(buf: &[u8], chunk: usize) -> usize {
     let mut dec = StreamDecoder::new();
@@ -167,6 +196,11 @@ fn group(c: &mut Criterion, name: &str, buf: &[u8], chunks: &[usize]) {
             BenchmarkId::new("stream_for_each", chunk),
             &chunk,
             |b, &ch| b.iter(|| assert_eq!(stream_for_each(black_box(buf), ch), counts)),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("stream_feed_events", chunk),
+            &chunk,
+            |b, &ch| b.iter(|| assert_eq!(stream_feed_events(black_box(buf), ch), counts)),
         );
         g.bench_with_input(
             BenchmarkId::new("stream_frames", chunk),
@@ -243,6 +277,7 @@ fn pass(reader: &str, buf: &[u8], chunk: usize) -> usize {
         "tokens" => stream_tokens(buf, chunk).0,
         "events" => stream_events(buf, chunk).0,
         "for_each" => stream_for_each(buf, chunk).0,
+        "feed_events" => stream_feed_events(buf, chunk).0,
         "frames" => stream_frames(buf, chunk),
         "msgpackc" => msgskim_bench_peers::msgpackc_unpack_chunks(buf, chunk)
             .expect("msgpack-c peer built")

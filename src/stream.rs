@@ -25,6 +25,51 @@ use crate::scan::{Resume, Scanned};
 use crate::token::Token;
 use crate::tokenizer::{Limits, State, Tokenizer};
 
+/// The loop of [`Reader::each`], written out where it is used: the compiler then inlines the
+/// state machine's step into it (through a function, even one always inlined, it did not).
+macro_rules! each_event {
+    ($r:expr, $buf:expr, $f:expr) => {{
+        let r: &mut Reader = $r;
+        let buf = $buf;
+        loop {
+            if r.hold {
+                match r.next_token_slow(buf)? {
+                    Some(event) => {
+                        $f(event, r.depth());
+                        continue;
+                    }
+                    None => break Ok(()),
+                }
+            }
+            // As `token_here`, with the state machine's step inlined into the loop.
+            let pos = r.core.state.pos();
+            if r.core.state.depth() == 0 {
+                r.value_start = r.core.base() + pos as u64;
+            }
+            match r.core.state.step(buf) {
+                // Without `hold` no frame is partly scanned: the depth is the tokenizer's.
+                Ok(Some(tok)) => $f(Event::Token(tok), r.core.state.depth()),
+                Ok(None) => break Ok(()),
+                Err(e) => {
+                    let stopped = token_stopped(
+                        &mut r.core,
+                        &mut r.chunk,
+                        &mut r.hold,
+                        &r.config,
+                        buf,
+                        pos,
+                        e,
+                    )?;
+                    match stopped {
+                        Some(event) => $f(event, r.depth()),
+                        None => break Ok(()),
+                    }
+                }
+            }
+        }
+    }};
+}
+
 /// Limits and sizes of a [`StreamDecoder`] (and of the tokio codec).
 ///
 /// The defaults follow msgpack-python's `Unpacker`: at most 100 MiB is buffered, and no str,
@@ -346,6 +391,13 @@ impl Core {
     fn discard(&mut self, buf: &mut BytesMut, n: usize) {
         let n = n.min(buf.len()).min(self.state.pos());
         buf.advance(n);
+        self.shift(n);
+    }
+
+    /// Moves the positions back by `n` (at most the state's position): the buffer they refer
+    /// to now starts `n` bytes later.
+    #[inline]
+    fn shift(&mut self, n: usize) {
         self.state.rebase(n);
         self.base += n as u64;
         self.wait_until = self.wait_until.saturating_sub(n);
@@ -1038,43 +1090,98 @@ impl StreamDecoder {
     {
         let StreamDecoder { buf, r, .. } = self;
         let buf: &'a BytesMut = buf;
-        let buf: &'a [u8] = buf;
-        loop {
-            if r.hold {
-                match r.next_token_slow(buf)? {
-                    Some(event) => {
-                        f(event, r.depth());
-                        continue;
-                    }
-                    None => return Ok(()),
-                }
-            }
-            // As `token_here`, inlined here so that the state machine's step is too.
-            let pos = r.core.state.pos();
-            if r.core.state.depth() == 0 {
-                r.value_start = r.core.base() + pos as u64;
-            }
-            match r.core.state.next_in(buf) {
-                // Without `hold` no frame is partly scanned: the depth is the tokenizer's.
-                Ok(Some(tok)) => f(Event::Token(tok), r.core.state.depth()),
-                Ok(None) => return Ok(()),
-                Err(e) => {
-                    let stopped = token_stopped(
-                        &mut r.core,
-                        &mut r.chunk,
-                        &mut r.hold,
-                        &r.config,
-                        buf,
-                        pos,
-                        e,
-                    )?;
-                    match stopped {
-                        Some(event) => f(event, r.depth()),
-                        None => return Ok(()),
-                    }
-                }
-            }
+        r.each(buf, &mut f)
+    }
+
+    /// Feeds `chunk` and calls `f` with every event that completes, and the depth after it,
+    /// as [`feed`](Self::feed) followed by [`for_each_event`](Self::for_each_event) would,
+    /// but without copying `chunk` into the decoder: tokens are read where they lie in
+    /// `chunk` and borrow from it. Only the bytes of a token cut short at the end of `chunk`
+    /// are kept (at most one token; a payload over [`StreamConfig::chunk_threshold`] is
+    /// handed out in pieces as it arrives instead), and the next call completes that token
+    /// with the bytes it lacks before reading its chunk in place again.
+    ///
+    /// This suits a reader that fills one buffer of its own over and over (from a socket,
+    /// say): events live only for the call of `f` that receives them, so the buffer can be
+    /// reused as soon as this returns. Limits, offsets, depths and errors are those of the
+    /// other ways of taking tokens; bytes fed earlier with [`feed`](Self::feed) are read
+    /// first, and the decoder can go on with any other method afterwards.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`next_token`](Self::next_token); `f` has seen every event before the error.
+    /// [`ErrorKind::BufferLimit`] when the token cut at the end of `chunk` needs more than
+    /// [`StreamConfig::max_buffer`] bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{Event, StreamDecoder, Token};
+    ///
+    /// // ["ab", "cd"] and 7, arriving through one reused 4-byte buffer.
+    /// let mut input: &[u8] = b"\x92\xa2ab\xa2cd\x07";
+    /// let mut chunk = [0u8; 4];
+    /// let mut dec = StreamDecoder::new();
+    /// let (mut strs, mut values) = (Vec::new(), 0);
+    /// while !input.is_empty() {
+    ///     let n = input.len().min(chunk.len());
+    ///     chunk[..n].copy_from_slice(&input[..n]);
+    ///     input = &input[n..];
+    ///     dec.feed_events(&chunk[..n], |event, depth| {
+    ///         if let Event::Token(Token::Str(s)) = event {
+    ///             strs.push(s.to_str().unwrap().to_owned()); // copied: `chunk` is reused
+    ///         }
+    ///         if depth == 0 {
+    ///             values += 1;
+    ///         }
+    ///     })?;
+    /// }
+    /// dec.finish()?;
+    /// assert_eq!((strs, values), (vec!["ab".to_owned(), "cd".into()], 2));
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[inline(never)]
+    pub fn feed_events<F>(&mut self, chunk: &[u8], mut f: F) -> Result<(), Error>
+    where
+        F: FnMut(Event<'_>, usize),
+    {
+        if let Some(e) = self.r.core.failed() {
+            return Err(e);
         }
+        let mut rest = chunk;
+        // Bytes held from before come first. When a token is cut at their end, only the
+        // bytes it lacks are added from `chunk` (known from its header: at most three
+        // rounds), then it is read from the buffer.
+        while !self.r.consumed(self.buf.len()) {
+            self.r.each_outlined(&self.buf, &mut f)?;
+            if self.r.consumed(self.buf.len()) {
+                break;
+            }
+            if rest.is_empty() {
+                return Ok(());
+            }
+            let k = self.needed().min(rest.len());
+            self.compact();
+            self.buf.extend_from_slice(&rest[..k]);
+            self.note_growth();
+            rest = &rest[k..];
+        }
+        // Everything held has been handed out: drop it, and read the rest of `chunk` in
+        // place, as if it were the buffer (its first byte at the buffer's offset).
+        self.compact();
+        debug_assert!(self.buf.is_empty());
+        if rest.len() > self.r.config.chunk_threshold {
+            self.r.hold = true;
+        }
+        let result = each_event!(&mut self.r, rest, f);
+        // Keep what is not handed out yet: the bytes of a token cut at the end.
+        let keep = self.r.unread_from().min(rest.len());
+        self.r.shift(keep);
+        if result.is_ok() {
+            self.buf.extend_from_slice(&rest[keep..]);
+            self.note_growth();
+        }
+        result
     }
 
     /// The events [`next_token`](Self::next_token) would return one by one until more input
@@ -1223,6 +1330,53 @@ impl StreamDecoder {
 }
 
 impl Reader {
+    /// Calls `f` with every event available in `buf` (the decoder's buffer, or a chunk read
+    /// in place with the state's positions relative to it) until more input is needed.
+    #[inline(always)]
+    fn each<'b, F>(&mut self, buf: &'b [u8], f: &mut F) -> Result<(), Error>
+    where
+        F: FnMut(Event<'b>, usize),
+    {
+        each_event!(self, buf, f)
+    }
+
+    /// [`each`](Self::each) as a function of its own, for the few tokens of a buffer that
+    /// holds at most what a chunk left behind.
+    #[inline(never)]
+    fn each_outlined<F>(&mut self, buf: &[u8], f: &mut F) -> Result<(), Error>
+    where
+        F: FnMut(Event<'_>, usize),
+    {
+        self.each(buf, f)
+    }
+
+    /// Index (in the buffer the state's positions refer to) of the first byte not handed
+    /// out yet; not meaningful while a frame is partly scanned.
+    #[inline]
+    fn unread_from(&self) -> usize {
+        match &self.chunk {
+            Some(c) => c.next,
+            None => self.core.state.pos(),
+        }
+    }
+
+    /// Whether every byte of a buffer of `len` bytes has been handed out (so that what
+    /// comes next can be read from elsewhere).
+    #[inline]
+    fn consumed(&self, len: usize) -> bool {
+        !self.frames_partial && self.unread_from() >= len
+    }
+
+    /// Moves the positions back by `n` after the first `n` bytes of the buffer they refer
+    /// to were dropped (or never held); `n` must not exceed [`unread_from`](Self::unread_from).
+    #[inline]
+    fn shift(&mut self, n: usize) {
+        self.core.shift(n);
+        if let Some(c) = &mut self.chunk {
+            c.next -= n;
+        }
+    }
+
     /// [`StreamDecoder::position`].
     #[inline]
     fn position(&self) -> u64 {
@@ -1512,6 +1666,7 @@ mod tests {
         Frames,
         NextToken,
         ForEach,
+        FeedEvents,
     }
 
     fn examined(pieces: &[&[u8]], take: Take, chunk_threshold: usize) -> u64 {
@@ -1522,6 +1677,10 @@ mod tests {
         let mut dec = StreamDecoder::with_config(config);
         let (mut values, mut events) = (0, 0);
         for p in pieces {
+            if take == Take::FeedEvents {
+                dec.feed_events(p, |_, _| events += 1).unwrap();
+                continue;
+            }
             dec.feed(p).unwrap();
             match take {
                 Take::NextToken => {
@@ -1530,6 +1689,7 @@ mod tests {
                     }
                 }
                 Take::ForEach => dec.for_each_event(|_, _| events += 1).unwrap(),
+                Take::FeedEvents => unreachable!(),
                 Take::Frames => {
                     while dec.next_frame().unwrap().is_some() {
                         values += 1;
@@ -1566,6 +1726,8 @@ mod tests {
                 (Take::NextToken, 64),
                 (Take::ForEach, usize::MAX),
                 (Take::ForEach, 64),
+                (Take::FeedEvents, usize::MAX),
+                (Take::FeedEvents, 64),
             ] {
                 let one = examined(&bytes, take, threshold);
                 // A token cut short is looked at when its lead byte arrives, when its header

@@ -60,6 +60,99 @@ impl Default for Limits {
     }
 }
 
+/// The body of [`State::next_in`] and [`State::step`]: one copy of the state machine's step,
+/// under the two inlining hints.
+macro_rules! state_step {
+    ($s:expr, $buf:expr) => {{
+        let buf = $buf;
+        let pos = $s.pos;
+        #[cfg(test)]
+        $s.count_head(buf, pos);
+        // Fast path for the shape that dominates listings and most documents: a fixstr, whose
+        // whole header is its lead byte and whose length is the table's inline value. It costs
+        // token-dense numeric data a few instructions per token (see perf-notes.md).
+        if let Some(&b) = buf.get(pos) {
+            let lead = &LEAD[b as usize];
+            if matches!(lead.family, Family::FixStr) && $s.str_cap >= 31 {
+                let start = pos + 1;
+                if let Some(p) = buf.get(start..start + lead.imm as usize) {
+                    $s.pos = start + p.len();
+                    $s.value_done();
+                    return Ok(Some(Token::Str(Str::new(p))));
+                }
+            }
+        }
+        let h = match decode_head(buf, pos) {
+            Ok(h) => h,
+            Err(e) => return $s.no_head(e, pos, buf.len()),
+        };
+        let start = pos + h.len;
+        let v = h.value();
+        let token = match h.family() {
+            Family::PosFixInt | Family::UInt => Token::UInt(v),
+            Family::NegFixInt | Family::Int => Token::Int(h.int()),
+            Family::Nil | Family::Reserved => Token::Nil,
+            Family::Bool => Token::Bool(v != 0),
+            Family::F32 => Token::F32(f32::from_bits(v as u32)),
+            Family::F64 => Token::F64(f64::from_bits(v)),
+            Family::FixStr | Family::Str => {
+                // One compare covers both the length limit and UTF-8 checking: `str_cap` is 0
+                // when strings are to be checked (an empty string needs no check).
+                let p = if v > $s.str_cap {
+                    $s.checked_str(buf, pos, start, v)?
+                } else {
+                    $s.payload(buf, pos, start, v)?
+                };
+                $s.pos = start + p.len();
+                $s.value_done();
+                return Ok(Some(Token::Str(Str::new(p))));
+            }
+            Family::Bin => {
+                let p = $s.payload(buf, pos, start, v)?;
+                $s.pos = start + p.len();
+                $s.value_done();
+                return Ok(Some(Token::Bin(p)));
+            }
+            Family::FixExt | Family::Ext => {
+                let data = $s.payload(buf, pos, start, v)?;
+                let ext = Ext {
+                    ty: h.ext_type(),
+                    data,
+                };
+                #[cfg(test)]
+                if ext.ty == -1 && $s.limits.decode_timestamps {
+                    $s.examined += data.len() as u64;
+                }
+                let token = match ext.timestamp() {
+                    Some(ts) if $s.limits.decode_timestamps => match ts {
+                        Ok(ts) => Token::Timestamp(ts),
+                        Err(e) => {
+                            return Err(Error::new(pos as u64, ErrorKind::InvalidTimestamp(e)));
+                        }
+                    },
+                    _ => Token::Ext(ext),
+                };
+                $s.pos = start + data.len();
+                $s.value_done();
+                return Ok(Some(token));
+            }
+            Family::FixArray | Family::Array => {
+                $s.open(pos, v, v)?;
+                $s.pos = start;
+                return Ok(Some(Token::Array(v as u32)));
+            }
+            Family::FixMap | Family::Map => {
+                $s.open(pos, v, 2 * v)?;
+                $s.pos = start;
+                return Ok(Some(Token::Map(v as u32)));
+            }
+        };
+        $s.pos = start;
+        $s.value_done();
+        Ok(Some(token))
+    }};
+}
+
 /// The tokenizer's whole state, independent of the buffer: a position, the number of values
 /// still to come in the innermost open container, and a fixed-capacity stack of those counts
 /// for the containers around it.
@@ -252,91 +345,17 @@ impl State {
     /// `Ok(None)` means the buffer ends exactly between two top-level values.
     #[inline]
     pub(crate) fn next_in<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Token<'b>>, Error> {
-        let pos = self.pos;
-        #[cfg(test)]
-        self.count_head(buf, pos);
-        // Fast path for the shape that dominates listings and most documents: a fixstr, whose
-        // whole header is its lead byte and whose length is the table's inline value. It costs
-        // token-dense numeric data a few instructions per token (see perf-notes.md).
-        if let Some(&b) = buf.get(pos) {
-            let lead = &LEAD[b as usize];
-            if matches!(lead.family, Family::FixStr) && self.str_cap >= 31 {
-                let start = pos + 1;
-                if let Some(p) = buf.get(start..start + lead.imm as usize) {
-                    self.pos = start + p.len();
-                    self.value_done();
-                    return Ok(Some(Token::Str(Str::new(p))));
-                }
-            }
-        }
-        let h = match decode_head(buf, pos) {
-            Ok(h) => h,
-            Err(e) => return self.no_head(e, pos, buf.len()),
-        };
-        let start = pos + h.len;
-        let v = h.value();
-        let token = match h.family() {
-            Family::PosFixInt | Family::UInt => Token::UInt(v),
-            Family::NegFixInt | Family::Int => Token::Int(h.int()),
-            Family::Nil | Family::Reserved => Token::Nil,
-            Family::Bool => Token::Bool(v != 0),
-            Family::F32 => Token::F32(f32::from_bits(v as u32)),
-            Family::F64 => Token::F64(f64::from_bits(v)),
-            Family::FixStr | Family::Str => {
-                // One compare covers both the length limit and UTF-8 checking: `str_cap` is 0
-                // when strings are to be checked (an empty string needs no check).
-                let p = if v > self.str_cap {
-                    self.checked_str(buf, pos, start, v)?
-                } else {
-                    self.payload(buf, pos, start, v)?
-                };
-                self.pos = start + p.len();
-                self.value_done();
-                return Ok(Some(Token::Str(Str::new(p))));
-            }
-            Family::Bin => {
-                let p = self.payload(buf, pos, start, v)?;
-                self.pos = start + p.len();
-                self.value_done();
-                return Ok(Some(Token::Bin(p)));
-            }
-            Family::FixExt | Family::Ext => {
-                let data = self.payload(buf, pos, start, v)?;
-                let ext = Ext {
-                    ty: h.ext_type(),
-                    data,
-                };
-                #[cfg(test)]
-                if ext.ty == -1 && self.limits.decode_timestamps {
-                    self.examined += data.len() as u64;
-                }
-                let token = match ext.timestamp() {
-                    Some(ts) if self.limits.decode_timestamps => match ts {
-                        Ok(ts) => Token::Timestamp(ts),
-                        Err(e) => {
-                            return Err(Error::new(pos as u64, ErrorKind::InvalidTimestamp(e)));
-                        }
-                    },
-                    _ => Token::Ext(ext),
-                };
-                self.pos = start + data.len();
-                self.value_done();
-                return Ok(Some(token));
-            }
-            Family::FixArray | Family::Array => {
-                self.open(pos, v, v)?;
-                self.pos = start;
-                return Ok(Some(Token::Array(v as u32)));
-            }
-            Family::FixMap | Family::Map => {
-                self.open(pos, v, 2 * v)?;
-                self.pos = start;
-                return Ok(Some(Token::Map(v as u32)));
-            }
-        };
-        self.pos = start;
-        self.value_done();
-        Ok(Some(token))
+        state_step!(self, buf)
+    }
+
+    /// [`next_in`](Self::next_in), always inlined: for a reader's loop that must have the
+    /// step in its body whatever else the compiler inlines into that loop. (`next_in` keeps
+    /// the plain hint: forcing it into the slice tokenizer's callers changes their code,
+    /// for better or worse depending on the caller; see perf-notes.md.)
+    #[inline(always)]
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    pub(crate) fn step<'b>(&mut self, buf: &'b [u8]) -> Result<Option<Token<'b>>, Error> {
+        state_step!(self, buf)
     }
 
     /// Counts one complete value against the innermost container, closing every container

@@ -281,8 +281,7 @@ fn every_way_stops_at_the_same_error_with_the_same_events_before_it() {
             let mut sink = TokenSink::default();
             let mut err = None;
             for p in pieces {
-                dec.feed(p).unwrap();
-                if let Err(e) = sink.drain_by(&mut dec, way) {
+                if let Err(e) = sink.feed_by(&mut dec, p, way) {
                     err = Some(e);
                     break;
                 }
@@ -296,6 +295,7 @@ fn every_way_stops_at_the_same_error_with_the_same_events_before_it() {
             assert_eq!(dec.next_token().unwrap_err(), err);
             assert_eq!(dec.events().next().unwrap().unwrap_err(), err);
             assert_eq!(dec.for_each_event(|_, _| ()).unwrap_err(), err);
+            assert_eq!(dec.feed_events(&[0xc0], |_, _| ()).unwrap_err(), err);
             let got = (sink.tokens, err);
             match &want {
                 None => want = Some(got),
@@ -961,4 +961,172 @@ mod arbitrary_bytes {
             }
         }
     }
+}
+
+/// `feed_events` at every split point and under small chunk thresholds gives the tokens of
+/// the whole-buffer tokenizer, and after every call the decoder holds nothing but the start
+/// of the token cut at the end of the piece.
+#[test]
+fn feed_events_matches_whole_buffer_and_keeps_only_the_cut_token() {
+    for data in small_streams().into_iter().chain(larger_streams()) {
+        let want = reference_tokens(&data, Limits::default()).unwrap();
+        // The longest token (header and payload) in the data.
+        let mut t = msgskim::Tokenizer::new(&data);
+        let (mut longest, mut at) = (0, 0);
+        while t.next_token().unwrap().is_some() {
+            longest = longest.max(t.position() - at);
+            at = t.position();
+        }
+        let mut cuts: Vec<Vec<&[u8]>> = Vec::new();
+        if data.len() < 5000 {
+            cuts.extend((0..=data.len()).map(|i| vec![&data[..i], &data[i..]]));
+        }
+        for max in [1usize, 3, 64, 4096] {
+            cuts.push(random_pieces(&data, max as u64 + 77, max));
+        }
+        for pieces in cuts {
+            for config in [no_chunks(), small_chunks()] {
+                let mut dec = StreamDecoder::with_config(config);
+                let mut sink = TokenSink::default();
+                let mut fed = 0u64;
+                for p in &pieces {
+                    sink.feed_by(&mut dec, p, Way::FeedEvents).unwrap();
+                    fed += p.len() as u64;
+                    assert_eq!(dec.buffer_offset() + dec.buffer().len() as u64, fed);
+                    assert_eq!(dec.position(), dec.buffer_offset());
+                    assert!(dec.buffer().len() < longest, "{} held", dec.buffer().len());
+                }
+                dec.finish().unwrap();
+                assert_eq!(sink.tokens, want);
+            }
+        }
+    }
+}
+
+/// Pieces taken alternately with `feed_events` and with the buffered ways give the same
+/// tokens and depths as the whole-buffer tokenizer: each way takes over where the last one
+/// stopped, whatever it left in the buffer.
+#[test]
+fn feed_events_mixes_with_the_buffered_ways() {
+    let mut rng = gen::Rng::new(41);
+    for (i, data) in larger_streams().iter().enumerate() {
+        let want_tokens = reference_tokens(data, Limits::default()).unwrap();
+        let want_depths = reference_depths(data);
+        for max in [1usize, 9, 300, 5000] {
+            let pieces = random_pieces(data, i as u64 * 7 + max as u64, max);
+            let mut dec = StreamDecoder::with_config(no_chunks());
+            let mut sink = TokenSink::default();
+            for p in pieces {
+                let way = WAYS[rng.below(WAYS.len() as u64) as usize];
+                sink.feed_by(&mut dec, p, way).unwrap();
+            }
+            dec.finish().unwrap();
+            assert_eq!(sink.tokens, want_tokens, "stream {i}, pieces up to {max}");
+            assert_eq!(sink.depths, want_depths, "stream {i}, pieces up to {max}");
+        }
+    }
+    // A value partly scanned as a frame is read again from its start.
+    let data = [0x93, 0x01, 0x02, 0x03, 0xc0];
+    let mut dec = StreamDecoder::new();
+    dec.feed(&data[..2]).unwrap();
+    assert!(dec.next_frame().unwrap().is_none());
+    let mut sink = TokenSink::default();
+    sink.feed_by(&mut dec, &data[2..], Way::FeedEvents).unwrap();
+    assert_eq!(
+        sink.tokens,
+        reference_tokens(&data, Limits::default()).unwrap()
+    );
+    assert_eq!(sink.depths, [1, 1, 1, 0, 0]);
+}
+
+/// Limits, UTF-8 checks of chunked strs, bad bytes and truncation through `feed_events`:
+/// the same events and the same error (offset and kind) as `next_token` on the buffered
+/// bytes, at every split point and one byte at a time.
+#[test]
+fn feed_events_errors_match_next_token() {
+    let limits = Limits {
+        max_depth: 3,
+        max_payload_len: 40,
+        max_container_len: 4,
+        check_utf8: true,
+        ..Limits::default()
+    };
+    let mut long_str = vec![0xb4];
+    long_str.extend("añb€c😀".repeat(2).as_bytes());
+    let mut bad_str = long_str.clone();
+    bad_str[5] = 0xff;
+    let cases: Vec<Vec<u8>> = vec![
+        vec![0xc0, 0x91, 0x91, 0x91, 0x91, 0xc0],
+        vec![0xc0, 0x91, 0xd9, 41],
+        vec![0xc0, 0xc0, 0xdc, 0x00, 0x05],
+        vec![0x92, 0x01, 0xc1],
+        vec![0x91, 0xd7, 0xff, 0xee, 0x6b, 0x28, 0, 0, 0, 0, 0],
+        [&[0x92][..], &long_str, &[0x07]].concat(),
+        [&[0x92][..], &bad_str, &[0x07]].concat(),
+        vec![0x92, 0xc4, 0x20, 1, 2],
+    ];
+    for data in cases {
+        for threshold in [4, usize::MAX] {
+            let config = StreamConfig {
+                limits,
+                chunk_threshold: threshold,
+                ..StreamConfig::default()
+            };
+            let buffered = |pieces: &[&[u8]]| {
+                let mut dec = StreamDecoder::with_config(config);
+                let mut sink = TokenSink::default();
+                let r = pieces
+                    .iter()
+                    .try_for_each(|p| sink.feed_by(&mut dec, p, Way::NextToken))
+                    .and_then(|()| dec.finish());
+                (sink.tokens, sink.pieces, r)
+            };
+            let in_place = |pieces: &[&[u8]]| {
+                let mut dec = StreamDecoder::with_config(config);
+                let mut sink = TokenSink::default();
+                let r = pieces
+                    .iter()
+                    .try_for_each(|p| sink.feed_by(&mut dec, p, Way::FeedEvents))
+                    .and_then(|()| dec.finish());
+                (sink.tokens, sink.pieces, r)
+            };
+            let whole = buffered(&[&data]);
+            assert_eq!(in_place(&[&data]), whole, "{data:x?}");
+            for i in 0..=data.len() {
+                let pieces = [&data[..i], &data[i..]];
+                let (tokens, _, r) = in_place(&pieces);
+                assert_eq!((&tokens, &r), (&whole.0, &whole.2), "{data:x?} cut at {i}");
+                assert_eq!(in_place(&pieces), buffered(&pieces), "{data:x?} cut at {i}");
+            }
+            let ones: Vec<&[u8]> = data.chunks(1).collect();
+            assert_eq!(in_place(&ones), buffered(&ones), "{data:x?} byte by byte");
+            assert_eq!(in_place(&ones).2, whole.2, "{data:x?} byte by byte");
+        }
+    }
+}
+
+/// A token cut at the end of a piece that needs more than the buffer limit fails at its
+/// offset; one that fits is completed from the next piece.
+#[test]
+fn feed_events_buffer_limit() {
+    let config = StreamConfig {
+        max_buffer: 64,
+        chunk_threshold: usize::MAX,
+        ..StreamConfig::default()
+    };
+    let mut dec = StreamDecoder::with_config(config);
+    let mut n = 0;
+    dec.feed_events(&[0x92, 0xc0, 0xd9, 60, b'a'], |_, _| n += 1)
+        .unwrap();
+    assert_eq!((n, dec.buffer().len()), (2, 3));
+    dec.feed_events(&[b'b'; 59], |_, _| n += 1).unwrap();
+    assert_eq!((n, dec.depth()), (3, 0));
+    let e = dec
+        .feed_events(&[0x91, 0xd9, 0xc8, b'a'], |_, _| n += 1)
+        .unwrap_err();
+    assert_eq!(
+        (e.offset(), e.kind()),
+        (65, ErrorKind::BufferLimit { limit: 64 })
+    );
+    assert_eq!(n, 4);
 }

@@ -66,9 +66,12 @@ pub enum Way {
     Events,
     /// `for_each_event`.
     ForEach,
+    /// `feed_events`: each piece read in place from a scratch buffer that is overwritten
+    /// once the call returns, as a reused read buffer would be.
+    FeedEvents,
 }
 
-pub const WAYS: [Way; 3] = [Way::NextToken, Way::Events, Way::ForEach];
+pub const WAYS: [Way; 4] = [Way::NextToken, Way::Events, Way::ForEach, Way::FeedEvents];
 
 /// Collects tokens from a decoder, joining payload pieces back into whole tokens.
 #[derive(Default)]
@@ -107,8 +110,31 @@ impl TokenSink {
                 self.take(ev);
                 self.depths.push(depth);
             })?,
+            Way::FeedEvents => self.feed_by(dec, &[], way)?,
         }
         Ok(())
+    }
+
+    /// Feeds `piece` and takes every event available then, the given way.
+    pub fn feed_by(
+        &mut self,
+        dec: &mut StreamDecoder,
+        piece: &[u8],
+        way: Way,
+    ) -> Result<(), Error> {
+        if way != Way::FeedEvents {
+            dec.feed(piece)?;
+            return self.drain_by(dec, way);
+        }
+        let mut scratch = piece.to_vec();
+        let r = dec.feed_events(&scratch, |ev, depth| {
+            self.take(ev);
+            self.depths.push(depth);
+        });
+        // Whatever the decoder kept of the piece must be its own copy.
+        scratch.fill(0xc1);
+        drop(scratch);
+        r
     }
 
     fn take(&mut self, ev: Event<'_>) {
@@ -160,8 +186,7 @@ pub fn stream_tokens_by<'a>(
     let mut dec = StreamDecoder::with_config(config);
     let mut sink = TokenSink::default();
     for p in pieces {
-        dec.feed(p)?;
-        sink.drain_by(&mut dec, way)?;
+        sink.feed_by(&mut dec, p, way)?;
     }
     dec.finish()?;
     Ok(sink)
