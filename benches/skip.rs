@@ -2,6 +2,11 @@
 //! kernel without blocks), with the peers measured in the same group: msgpuck (`mp_next`, `mp_check`), a skip loop on rmp's low-level
 //! `rmp::decode` API, `rmpv::decode::read_value_ref`, and a `memchr` scan of the same buffer.
 //!
+//! The message group also times `memory/chase_values`: a chain of dependent loads, one per
+//! message, at the offsets where the messages start, in a buffer of the same size. Every reader
+//! must see a message's header before it knows where the next one starts, so this chain is
+//! what memory latency alone costs any of them.
+//!
 //! `MSGSKIM_BENCH_MB` sets the size of each dataset (default 100), `MSGSKIM_BENCH_SECS` the
 //! measurement time per benchmark (default 5). `MSGSKIM_BENCH_QUICK=1` drops the slow rmpv peer
 //! and the reference loop. `MSGSKIM_BENCH_CPU=1` measures the CPU time of the benchmark thread
@@ -76,6 +81,38 @@ fn msgskim_plain_all(buf: &[u8]) -> usize {
         n += 1;
     }
     n
+}
+
+/// One `u32` per four bytes of `buf`: at the slot of each top-level value's start, the slot of
+/// the next value's start (`u32::MAX` after the last). The slots sit at the same offsets as the
+/// values' first bytes, so a chase through them touches the same lines and pages.
+fn chase_links(buf: &[u8]) -> Vec<u32> {
+    let mut links = vec![0u32; buf.len() / 4 + 1];
+    let mut pos = 0;
+    while pos < buf.len() {
+        let end = skip_value(buf, pos).expect("valid input");
+        links[pos / 4] = if end < buf.len() {
+            u32::try_from(end / 4).expect("buffer under 16 GiB")
+        } else {
+            u32::MAX
+        };
+        pos = end;
+    }
+    links
+}
+
+/// Follows [`chase_links`] from the first value; returns the number of values visited.
+fn chase(links: &[u32]) -> usize {
+    let mut i = 0;
+    let mut n = 1;
+    loop {
+        let next = links[i];
+        if next == u32::MAX {
+            return n;
+        }
+        i = next as usize;
+        n += 1;
+    }
 }
 
 fn rmpv_all(buf: &[u8]) -> usize {
@@ -200,6 +237,13 @@ fn group<M: Measurement>(c: &mut Criterion<M>, name: &str, buf: &[u8]) {
     if !quick {
         g.bench_function("rmpv/read_value_ref", |b| {
             b.iter(|| assert_eq!(rmpv_all(black_box(buf)), values))
+        });
+    }
+    if name == "messages" {
+        let links = chase_links(buf);
+        assert_eq!(chase(&links), values);
+        g.bench_function("memory/chase_values", |b| {
+            b.iter(|| assert_eq!(chase(black_box(&links)), values))
         });
     }
     g.bench_function("memchr/scan", |b| {
