@@ -105,6 +105,25 @@ pub struct RawValue<'a> {
     offset: usize,
 }
 
+/// For each lead byte of a fixstr or a str 8: `header | base << 8 | mask << 16`, the str's
+/// length being `base + (mask & the byte after the lead byte)`; 0 for every other lead byte.
+/// Derived from [`LEAD`] and [`HEADER_LEN`].
+static SHORT_STR: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        let l = &LEAD[b];
+        let hdr = HEADER_LEN[b] as u32;
+        if matches!(l.family, Family::FixStr) {
+            t[b] = hdr | (l.imm as u32) << 8;
+        } else if matches!(l.family, Family::Str) && l.width == 1 {
+            t[b] = hdr | 0xff << 16;
+        }
+        b += 1;
+    }
+    t
+};
+
 impl<'a> RawValue<'a> {
     /// Checks that `bytes` hold exactly one complete value and wraps them (offset 0).
     ///
@@ -460,18 +479,15 @@ impl<'a> RawValue<'a> {
     #[inline(always)]
     #[must_use]
     pub fn as_raw_str(&self) -> Option<Str<'a>> {
-        // Most strs are fixstrs or str 8s: read their length without decoding the header.
-        if let Some(&b) = self.bytes.first() {
-            let lead = &LEAD[b as usize];
-            let start = HEADER_LEN[b as usize] as usize;
-            if lead.family == Family::FixStr {
-                return self
-                    .bytes
-                    .get(start..start + lead.imm as usize)
-                    .map(Str::new);
-            }
-            if lead.family == Family::Str && lead.width == 1 {
-                let len = *self.bytes.get(1)? as usize;
+        // Most strs are fixstrs or str 8s: read their length without decoding the header, and
+        // without a branch on which of the two it is (names in a listing are either, at
+        // random).
+        if let [b, rest @ ..] = self.bytes {
+            let e = SHORT_STR[*b as usize];
+            if e != 0 {
+                let next = u32::from(rest.first().copied().unwrap_or(0));
+                let start = (e & 0xff) as usize;
+                let len = ((e >> 8 & 0xff) + (next & e >> 16)) as usize;
                 return self.bytes.get(start..start + len).map(Str::new);
             }
         }
@@ -892,3 +908,36 @@ impl<'a> Iterator for RawValues<'a> {
 }
 
 impl core::iter::FusedIterator for RawValues<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table-driven fast path of `as_raw_str` gives what decoding the header does, for
+    /// every lead byte, a range of bytes after it and every cut of the value.
+    #[test]
+    fn short_str_fast_path_is_the_decoders() {
+        let mut strs = 0;
+        for b in 0..=255u8 {
+            for n in [0u8, 1, 2, 5, 31, 32, 100, 255] {
+                let mut buf = [0x61u8; 300];
+                buf[0] = b;
+                buf[1] = n;
+                for len in 1..buf.len() {
+                    let v = RawValue {
+                        bytes: &buf[..len],
+                        offset: 0,
+                    };
+                    let got = v.as_raw_str().map(|s| s.as_bytes());
+                    assert_eq!(
+                        got,
+                        v.as_raw_str_slow().map(|s| s.as_bytes()),
+                        "{b:#04x} {n} cut at {len}"
+                    );
+                    strs += usize::from(got.is_some());
+                }
+            }
+        }
+        assert!(strs > 10_000, "{strs}");
+    }
+}

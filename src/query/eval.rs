@@ -206,6 +206,48 @@ const LEAF_MAX: usize = {
     max + 1
 };
 
+/// For each lead byte of a value that two bytes size (scalars, fixstr, fixext, empty
+/// containers, str 8, bin 8, ext 8): `base | mask << 8`, the size being
+/// `base + (mask & the byte after the lead byte)`; 0 for every other lead byte. Read off
+/// [`LEAF_SIZE`] and [`LEN8_HEADER`]. One lookup and no branch on the kind of value.
+static LEAF2: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if LEAF_SIZE[b] != 0 {
+            LEAF_SIZE[b] as u16
+        } else if LEN8_HEADER[b] != 0 {
+            0xff00 | LEN8_HEADER[b] as u16
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The size of a value from its lead byte `b` and the byte after it `n`, by [`LEAF2`]; 0 when
+/// those two bytes do not size it.
+#[inline(always)]
+fn leaf2_size(b: u8, n: u8) -> u16 {
+    let e = LEAF2[usize::from(b)];
+    // A 0 entry gives 0.
+    (e & 0xff) + (u16::from(n) & (e >> 8))
+}
+
+/// [`value_end`], without a branch on the kind of value for those [`LEAF2`] sizes (a name is a
+/// fixstr or a str 8 at random: a branch on it would be mispredicted half the time).
+#[inline(always)]
+fn leaf_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
+    if let Some(&[b, n]) = buf.get(pos..pos.wrapping_add(2)) {
+        let end = pos + usize::from(leaf2_size(b, n));
+        if end != pos && end <= buf.len() {
+            return Ok(end);
+        }
+    }
+    value_end(buf, pos)
+}
+
 /// Skips `n` consecutive values from `p` like [`skip_many`], reading leaves (scalars, fixstr,
 /// str 8, bin 8: the rest of a flat record) with a table lookup each; at the first other value
 /// (a container, a longer payload, a bad byte, the end of the buffer) the rest goes to
@@ -214,7 +256,7 @@ const LEAF_MAX: usize = {
 fn skip_leaves(buf: &[u8], mut p: usize, mut n: u64) -> Result<usize, Error> {
     // A leaf takes at most `LEAF_MAX` bytes: when `n` of them cannot reach the end of the
     // buffer, no token needs its end checked.
-    if n < ((buf.len() - p.min(buf.len())) / LEAF_MAX) as u64 {
+    if n.saturating_mul(LEAF_MAX as u64) < (buf.len() - p.min(buf.len())) as u64 {
         while n > 0 {
             let Some(&b) = buf.get(p) else { break };
             let mut size = LEAF_SIZE[b as usize] as usize;
@@ -468,10 +510,10 @@ fn record_entry<F: Sink>(
                     let bit = 1u64 << i;
                     if *seen & bit != 0 {
                         // A key step takes the first entry of its key.
-                        return value_end(buf, v);
+                        return leaf_end(buf, v);
                     }
                     *seen |= bit;
-                    let end = value_end(buf, v)?;
+                    let end = leaf_end(buf, v)?;
                     if k.path != EntryKey::PATHS {
                         f.event(Event::Match {
                             path: k.path,
@@ -495,7 +537,7 @@ fn record_entry<F: Sink>(
             if v > buf.len() {
                 return Err(truncated(p, v, buf.len()));
             }
-            return value_end(buf, v);
+            return leaf_end(buf, v);
         }
     }
     let (t, bit, next) = read_key(st, buf, p)?;
@@ -721,6 +763,29 @@ mod tests {
             };
             assert_eq!(LEAF_SIZE[b as usize] as usize, want, "lead byte {b:#04x}");
         }
+    }
+
+    /// The branch-free end of a value is [`value_end`]'s, result and error, for every lead
+    /// byte, a range of bytes after it, and every length of buffer that cuts it.
+    #[test]
+    fn leaf_end_is_value_end() {
+        let mut sized = 0;
+        for b in 0..=255u8 {
+            for n in [0u8, 1, 2, 7, 31, 100, 200, 254, 255] {
+                let mut buf = alloc::vec![0x11u8; 300];
+                buf[0] = b;
+                buf[1] = n;
+                for len in 0..buf.len() {
+                    let cut = &buf[..len];
+                    let want = value_end(cut, 0);
+                    assert_eq!(leaf_end(cut, 0), want, "{b:#04x} {n} cut at {len}");
+                    if len >= 2 && leaf2_size(b, n) != 0 {
+                        sized += 1;
+                    }
+                }
+            }
+        }
+        assert!(sized > 100_000, "{sized}");
     }
 
     fn events(paths: &[&str], buf: &[u8]) -> Vec<Event> {
