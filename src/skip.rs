@@ -55,8 +55,10 @@ fn skip_reference(buf: &[u8], pos: usize, checks: Checks) -> Result<usize, Error
 
 #[inline(always)]
 fn skip_checked(buf: &[u8], pos: usize, checks: Checks) -> Result<usize, Error> {
-    let fast = if checks.utf8 || checks.timestamps {
+    let fast = if checks.timestamps {
         scan::skip::<true>(buf, pos, 1, checks)
+    } else if checks.utf8 {
+        scan::skip_utf8(buf, pos, 1)
     } else {
         scan::skip_structure(buf, pos, 1)
     };

@@ -210,7 +210,16 @@ fn check_first_error(buf: &[u8], what: &str) -> bool {
         max_depth: None,
     };
     let strict = ValidateOptions::strict();
+    let utf8 = ValidateOptions {
+        check_utf8: true,
+        ..ValidateOptions::default()
+    };
     let want = tokenizer_verdict(buf, limits_for(&structure));
+    assert_eq!(
+        validate_with(buf, &utf8),
+        tokenizer_verdict(buf, limits_for(&utf8)),
+        "{what}: utf8"
+    );
     assert_eq!(validate(buf), want, "{what}: validate");
     assert_eq!(validate_with(buf, &structure), want, "{what}: structure");
     assert_eq!(

@@ -6,7 +6,10 @@
 
 use msgskim::gen::Rng;
 use msgskim::write::Writer;
-use msgskim::{skip_value, skip_value_plain, skip_value_reference, validate, Tokenizer};
+use msgskim::{
+    skip_value, skip_value_plain, skip_value_reference, validate, validate_with, Limits, Tokenizer,
+    ValidateOptions,
+};
 
 /// One long array: `pad` single-byte fixints (to move everything after them by one byte per
 /// `pad`), then tokens of every shape the kernel treats differently: self-sized scalars, fixstr
@@ -220,4 +223,80 @@ fn random_long_values_agree_with_the_reference_loop() {
             assert_eq!(skip_value(&buf, 0), Ok(buf.len()));
         }
     }
+}
+
+/// One long array of strs around every length the UTF-8 checking walk treats differently
+/// (fixstr, str8 up to 31 bytes and past it, str16), ASCII and not, after `pad` fixints and
+/// between ints, so that they fall at every offset of a block.
+fn texts(pad: usize) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new());
+    let lens = [0usize, 1, 5, 15, 16, 30, 31, 32, 33, 60, 200, 255, 256, 300];
+    let n = pad + 3 * lens.len() * 2;
+    let _ = w.array_len(n as u32);
+    for _ in 0..pad {
+        let _ = w.uint(7);
+    }
+    for round in 0..3 {
+        for &len in &lens {
+            let mut s = String::new();
+            while s.len() < len {
+                // Two-byte, three-byte and four-byte characters, and ASCII.
+                s.push_str(["é", "€", "𝄞", "a"][(s.len() + round) % 4]);
+            }
+            while s.len() > len {
+                s.pop();
+            }
+            while s.len() < len {
+                s.push('a');
+            }
+            let _ = w.str(&s);
+            let _ = w.uint(1000 * len as u64);
+        }
+    }
+    w.into_inner()
+}
+
+/// What the tokenizer says of the whole buffer, checking UTF-8.
+fn utf8_verdict(buf: &[u8]) -> Result<(), msgskim::Error> {
+    let mut t = Tokenizer::with_limits(
+        buf,
+        Limits {
+            check_utf8: true,
+            decode_timestamps: false,
+            ..Limits::default()
+        },
+    );
+    while t.next_token()?.is_some() {}
+    Ok(())
+}
+
+#[test]
+fn utf8_checks_around_block_boundaries() {
+    let opts = ValidateOptions {
+        check_utf8: true,
+        ..ValidateOptions::default()
+    };
+    let mut errors = 0;
+    for pad in 0..160 {
+        let buf = texts(pad);
+        assert_eq!(validate_with(&buf, &opts), Ok(()), "pad {pad}");
+        // Invalid bytes put into the strs near the first blocks: a stray continuation byte, a
+        // lead byte without its continuation, a byte that is never UTF-8.
+        let mut bad = buf.clone();
+        for at in (pad + 20..bad.len().min(pad + 700)).step_by(7) {
+            let was = bad[at];
+            for v in [0x80u8, 0xc3, 0xff] {
+                bad[at] = v;
+                let got = validate_with(&bad, &opts);
+                assert_eq!(
+                    got,
+                    utf8_verdict(&bad),
+                    "pad {pad}: byte {at} set to {v:#04x}"
+                );
+                errors += got.is_err() as usize;
+            }
+            bad[at] = was;
+        }
+    }
+    assert!(errors > 10_000, "{errors}");
 }

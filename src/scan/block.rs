@@ -19,8 +19,14 @@
 //! its low nibble within the 0xc0 and 0xd0 rows, and the byte after it. The rows are derived
 //! from the step table; the tests check the scalar twin [`lane`] against the step table for
 //! every pair of bytes, and the vector code against [`lane`].
+//!
+//! Checking UTF-8 ([`skip_utf8`]), the fill also records per byte how many bytes after it a
+//! str starting there holds ([`Block::cov`]: fixstr, and str8 up to 31 bytes). Each step
+//! then tests the 32 bytes after the lead byte for high bits under that mask, beside the
+//! chain: ASCII strs and tokens that are not strs pass without a branch taken, and only a str
+//! with a high byte (or a longer str8) is checked on its own.
 
-use super::{Doubt, Step, ARRAY, FIXED, MAP, PAYLOAD, STEP, ZONE};
+use super::{Checks, Doubt, Step, ARRAY, FIXED, MAP, PAYLOAD, STEP, STR, ZONE};
 
 /// Tokens stepped over one by one before the first block is computed.
 const WARM_UP: usize = 16;
@@ -37,13 +43,24 @@ pub(crate) struct Block {
     pub(crate) nxt: [u8; BLOCK],
     /// Values that follow it inline (fixarray n, fixmap 2n), 0 for everything else.
     pub(crate) kids: [u8; BLOCK],
+    /// For a str sized here, the bytes after the lead byte that must be UTF-8: the payload of
+    /// a fixstr, the length byte and payload of a str8 of at most 31 bytes (the length byte
+    /// is ASCII then), [`LONG`] for a longer str8; 0 for everything else. Filled only for
+    /// UTF-8 checking.
+    pub(crate) cov: [u8; BLOCK],
 }
+
+/// [`Block::cov`] of a str8 longer than 31 bytes: one more than the 32 bytes the walk tests at
+/// once, so that the bit past them, which the walk sets, sends the str to be checked on its
+/// own.
+pub(crate) const LONG: u8 = 33;
 
 impl Block {
     pub(crate) const fn new() -> Self {
         Block {
             nxt: [0; BLOCK],
             kids: [0; BLOCK],
+            cov: [0; BLOCK],
         }
     }
 }
@@ -167,6 +184,35 @@ const fn row(hi: usize) -> ([u8; 16], [u8; 16]) {
 const ROW_C: ([u8; 16], [u8; 16]) = row(0xc);
 const ROW_D: ([u8; 16], [u8; 16]) = row(0xd);
 
+/// By high nibble: the lead byte's bits that give a str's length (fixstr), from the step table.
+const STR_FIX: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut hi = 0;
+    while hi < 16 {
+        if STEP[hi << 4].check == STR && STEP[hi << 4].kind == FIXED {
+            t[hi] = FIXSTR[hi];
+        }
+        hi += 1;
+    }
+    t
+};
+
+/// By low nibble within the 0xd0 row: all ones for a str with a one-byte length (str8). The
+/// 0xc0 row holds no str.
+const STR8_D: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut lo = 0;
+    while lo < 16 {
+        let s = STEP[0xd0 | lo];
+        assert!(STEP[0xc0 | lo].check != STR, "a str in the 0xc0 row");
+        if s.check == STR && s.kind == PAYLOAD && s.shift == 24 {
+            t[lo] = 0xff;
+        }
+        lo += 1;
+    }
+    t
+};
+
 /// Index into a 0xc0 row table (or 0x80 and up, which a byte shuffle reads as 0): the low
 /// nibble for 0xc0..=0xcf, and a byte with the top bit set for everything else.
 #[cfg(test)]
@@ -211,14 +257,23 @@ pub(crate) fn lane(i: u8, b: u8, n: u8) -> (u8, u8) {
     (nxt, kids)
 }
 
+/// [`Block::cov`] for lead byte `b` followed by `n`. The scalar twin of the vector code.
+#[cfg(test)]
+pub(crate) fn cover(b: u8, n: u8) -> u8 {
+    let fix = b & STR_FIX[(b >> 4) as usize];
+    let str8 = shuffle(&STR8_D, index_d(b));
+    fix | (str8 & n.saturating_add(1).min(LONG))
+}
+
 /// Fills `blk` for the block that starts at `win[0]` (`win` holds one byte more, the one after
-/// the block's last byte): [`lane`] for every byte.
+/// the block's last byte): [`lane`] and [`cover`] for every byte.
 #[cfg(test)]
 pub(crate) fn fill(blk: &mut Block, win: &[u8; BLOCK + 1]) {
     for i in 0..BLOCK {
         let (a, k) = lane(i as u8, win[i], win[i + 1]);
         blk.nxt[i] = a;
         blk.kids[i] = k;
+        blk.cov[i] = cover(win[i], win[i + 1]);
     }
 }
 
@@ -256,6 +311,8 @@ pub(crate) mod avx2 {
         size_d: __m256i,
         len_c: __m256i,
         len_d: __m256i,
+        str_fix: __m256i,
+        str8_d: __m256i,
         iota: __m256i,
     }
 
@@ -271,6 +328,8 @@ pub(crate) mod avx2 {
                 size_d: table(&ROW_D.0),
                 len_c: table(&ROW_C.1),
                 len_d: table(&ROW_D.1),
+                str_fix: table(&STR_FIX),
+                str8_d: table(&STR8_D),
                 // SAFETY: 32 readable bytes; unaligned load.
                 iota: unsafe { _mm256_loadu_si256(IOTA.as_ptr().cast()) },
             }
@@ -278,16 +337,23 @@ pub(crate) mod avx2 {
     }
 
     /// [`lane`] for the 32 bytes at `p`, followed by their next bytes at `p + 1`; stores into
-    /// `adv` and `kids`.
+    /// `adv` and `kids`, and with `COV` [`cover`] into `cov`.
     ///
     /// # Safety
     ///
     /// AVX2 must be available, and 33 bytes readable from `p`.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn fill32(t: &Tables, i: u8, p: *const u8, adv: *mut u8, kids: *mut u8) {
-        // SAFETY: the caller guarantees AVX2 and 33 readable bytes at `p`; `adv` and `kids`
-        // point into arrays with 32 bytes left.
+    unsafe fn fill32<const COV: bool>(
+        t: &Tables,
+        i: u8,
+        p: *const u8,
+        adv: *mut u8,
+        kids: *mut u8,
+        cov: *mut u8,
+    ) {
+        // SAFETY: the caller guarantees AVX2 and 33 readable bytes at `p`; `adv`, `kids` and
+        // `cov` point into arrays with 32 bytes left.
         unsafe {
             let v = _mm256_loadu_si256(p.cast());
             let n = _mm256_loadu_si256(p.add(1).cast());
@@ -332,28 +398,39 @@ pub(crate) mod avx2 {
             );
             _mm256_storeu_si256(adv.cast(), a);
             _mm256_storeu_si256(kids.cast(), k);
+            if COV {
+                let fix = _mm256_and_si256(v, _mm256_shuffle_epi8(t.str_fix, hi));
+                let str8 = _mm256_shuffle_epi8(t.str8_d, id);
+                let len = _mm256_min_epu8(
+                    _mm256_adds_epu8(n, _mm256_set1_epi8(1)),
+                    _mm256_set1_epi8(LONG as i8),
+                );
+                let c = _mm256_or_si256(fix, _mm256_and_si256(str8, len));
+                _mm256_storeu_si256(cov.cast(), c);
+            }
         }
     }
 
-    /// [`fill`] with AVX2.
+    /// [`fill`] with AVX2; [`Block::cov`] only with `COV`.
     ///
     /// # Safety
     ///
     /// AVX2 must be available.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(crate) unsafe fn fill(t: &Tables, blk: &mut Block, win: &[u8; BLOCK + 1]) {
+    pub(crate) unsafe fn fill<const COV: bool>(t: &Tables, blk: &mut Block, win: &[u8; BLOCK + 1]) {
         let mut i = 0;
         while i < BLOCK {
             // SAFETY: AVX2 per the caller; `win` has `BLOCK + 1` bytes, so 33 from `i`, and
             // `blk`'s arrays have `BLOCK - i >= 32` bytes from `i`.
             unsafe {
-                fill32(
+                fill32::<COV>(
                     t,
                     i as u8,
                     win.as_ptr().add(i),
                     blk.nxt.as_mut_ptr().add(i),
                     blk.kids.as_mut_ptr().add(i),
+                    blk.cov.as_mut_ptr().add(i),
                 )
             };
             i += 32;
@@ -369,8 +446,45 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
         let t = Tables::new();
         // SAFETY: AVX2 per the caller.
-        super::walk(buf, pos, pending, |blk, win| unsafe { fill(&t, blk, win) })
+        super::walk(buf, pos, pending, |blk, win| unsafe {
+            fill::<false>(&t, blk, win)
+        })
     }
+
+    /// The high bits of the 32 bytes of `w` (bit `i` for `w[i] >= 0x80`).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(crate) fn high(w: &[u8; 32]) -> u32 {
+        // SAFETY: `w` is 32 readable bytes; unaligned load.
+        let v = unsafe { _mm256_loadu_si256(w.as_ptr().cast()) };
+        _mm256_movemask_epi8(v) as u32
+    }
+
+    /// [`super::skip_utf8`] with AVX2 block fills.
+    ///
+    /// # Safety
+    ///
+    /// AVX2 must be available.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
+        let t = Tables::new();
+        // SAFETY: AVX2 per the caller.
+        super::walk_utf8(
+            buf,
+            pos,
+            pending,
+            |blk, win| unsafe { fill::<true>(&t, blk, win) },
+            |w| high(w),
+        )
+    }
+}
+
+/// The high bits of the 32 bytes of `w`: the scalar twin of [`avx2::high`].
+#[cfg(test)]
+pub(crate) fn high(w: &[u8; 32]) -> u32 {
+    w.iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | (((b >> 7) as u32) << i))
 }
 
 /// One step of the plain kernel at `pos`, where a whole header zone `h` is readable.
@@ -396,26 +510,86 @@ fn plain_step(h: &[u8], pos: usize, pending: u64, len: usize) -> Result<(usize, 
     }
 }
 
+/// [`plain_step`], and with `UTF8` the UTF-8 check of a str's payload.
+#[inline(always)]
+fn checked_step<const UTF8: bool>(
+    buf: &[u8],
+    h: &[u8],
+    pos: usize,
+    pending: u64,
+) -> Result<(usize, u64), Doubt> {
+    let (end, pending) = plain_step(h, pos, pending, buf.len())?;
+    if UTF8 {
+        let s = STEP[h[0] as usize];
+        if s.check == STR && !str_ok(buf, pos + s.hdr as usize, end) {
+            return Err(Doubt);
+        }
+    }
+    Ok((end, pending))
+}
+
+/// Whether `buf[from..to]` is there and is UTF-8.
+#[inline(always)]
+fn str_ok(buf: &[u8], from: usize, to: usize) -> bool {
+    buf.get(from..to)
+        .is_some_and(|p| p.is_ascii() || super::utf8_ok(p))
+}
+
+/// The checks of the plain kernel that finishes a walk.
+const fn tail_checks(utf8: bool) -> Checks {
+    Checks {
+        utf8,
+        timestamps: false,
+    }
+}
+
 /// Skips values from `pos` until `pending` values are done, block by block while two whole
 /// blocks (and a byte) are left; the plain kernel does the rest.
 #[inline(always)]
 pub(crate) fn walk(
     buf: &[u8],
+    pos: usize,
+    pending: u64,
+    fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
+) -> Result<usize, Doubt> {
+    walk_impl::<false>(buf, pos, pending, fill, |_| 0)
+}
+
+/// [`walk`] that also checks that every str is UTF-8. `fill` must fill [`Block::cov`];
+/// `high(w)` gives the high bits of 32 bytes (bit `i` set for `w[i] >= 0x80`).
+///
+/// Per token, the 32 bytes after the lead byte are tested for high bits under the mask of
+/// [`Block::cov`]: nothing for tokens that are not strs, and for ASCII strs no bit is set.
+/// Only a str with a high byte (or a str8 longer than 31 bytes) is checked on its own.
+#[inline(always)]
+pub(crate) fn walk_utf8(
+    buf: &[u8],
+    pos: usize,
+    pending: u64,
+    fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
+    high: impl Fn(&[u8; 32]) -> u32,
+) -> Result<usize, Doubt> {
+    walk_impl::<true>(buf, pos, pending, fill, high)
+}
+
+#[inline(always)]
+fn walk_impl<const UTF8: bool>(
+    buf: &[u8],
     mut pos: usize,
     mut pending: u64,
     mut fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
+    high: impl Fn(&[u8; 32]) -> u32,
 ) -> Result<usize, Doubt> {
-    let len = buf.len();
     // Small values (a message of a few fields around a long bin) end before blocks pay for
     // themselves: the first tokens take plain steps.
     for _ in 0..WARM_UP {
         if pending == 0 {
-            return super::skip::<false>(buf, pos, pending, super::Checks::default());
+            return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
         }
         let Some(h) = buf.get(pos..pos + ZONE) else {
-            return super::skip::<false>(buf, pos, pending, super::Checks::default());
+            return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
         };
-        (pos, pending) = plain_step(h, pos, pending, len)?;
+        (pos, pending) = checked_step::<UTF8>(buf, h, pos, pending)?;
     }
     let mut blocks = [Block::new(); 2];
     let mut cur = 0;
@@ -425,7 +599,7 @@ pub(crate) fn walk(
             .map(|w| w.try_into().expect("BLOCK + 1 bytes"))
     };
     let Some(w) = window(base) else {
-        return super::skip::<false>(buf, pos, pending, super::Checks::default());
+        return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
     };
     fill(&mut blocks[0], w);
     'blocks: while pending != 0 {
@@ -435,10 +609,28 @@ pub(crate) fn walk(
         };
         fill(&mut blocks[cur ^ 1], next);
         let blk = &blocks[cur];
+        // This block and the next, and a byte: `next` is in `buf`.
+        let span: &[u8; 2 * BLOCK + 1] = buf[base..base + 2 * BLOCK + 1]
+            .try_into()
+            .expect("2 * BLOCK + 1 bytes");
         let mut off = pos - base;
         while off < BLOCK {
             let a = blk.nxt[off];
             if !sentinel(a) {
+                if UTF8 {
+                    // The 32 bytes after the lead byte, under the mask of the str's bytes (none
+                    // for other tokens); bit 32 stands for "longer than that".
+                    let w = span[off + 1..off + 33].try_into().expect("32 bytes");
+                    let c = blk.cov[off];
+                    let m = (u64::from(high(w)) | 1 << 32) & ((1u64 << c) - 1);
+                    if m != 0 {
+                        let p = base + off;
+                        let from = p + STEP[buf[p] as usize].hdr as usize;
+                        if !str_ok(buf, from, base + a as usize) {
+                            return Err(Doubt);
+                        }
+                    }
+                }
                 pending = pending + blk.kids[off] as u64 - 1;
                 off = a as usize;
                 if pending == 0 {
@@ -451,7 +643,7 @@ pub(crate) fn walk(
                     pos = p;
                     break 'blocks;
                 };
-                let (np, npending) = plain_step(h, p, pending, len)?;
+                let (np, npending) = checked_step::<UTF8>(buf, h, p, pending)?;
                 pending = npending;
                 off = np - base;
                 if pending == 0 {
@@ -473,7 +665,7 @@ pub(crate) fn walk(
             fill(&mut blocks[cur], w);
         }
     }
-    super::skip::<false>(buf, pos, pending, super::Checks::default())
+    super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8))
 }
 
 /// Skips values from `pos` until `pending` values are done; returns the end offset. Block-wise
@@ -484,7 +676,17 @@ pub(crate) fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt>
         // SAFETY: AVX2 was just detected.
         return unsafe { avx2::skip(buf, pos, pending) };
     }
-    super::skip::<false>(buf, pos, pending, super::Checks::default())
+    super::skip::<false>(buf, pos, pending, Checks::default())
+}
+
+/// [`skip`] that also checks that every str is UTF-8.
+#[inline(always)]
+pub(crate) fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        return unsafe { avx2::skip_utf8(buf, pos, pending) };
+    }
+    super::skip::<true>(buf, pos, pending, tail_checks(true))
 }
 
 #[cfg(test)]
@@ -555,9 +757,19 @@ mod tests {
             let mut b = Block::new();
             fill(&mut a, &w);
             // SAFETY: AVX2 was detected above.
-            unsafe { avx2::fill(&t, &mut b, &w) };
+            unsafe { avx2::fill::<true>(&t, &mut b, &w) };
             assert_eq!(a.nxt, b.nxt, "{w:?}");
             assert_eq!(a.kids, b.kids, "{w:?}");
+            assert_eq!(a.cov, b.cov, "{w:?}");
+            let mut c = Block::new();
+            // SAFETY: as above.
+            unsafe { avx2::fill::<false>(&t, &mut c, &w) };
+            assert_eq!((a.nxt, a.kids), (c.nxt, c.kids), "{w:?}");
+            for at in 0..BLOCK - 32 {
+                let x: &[u8; 32] = w[at..at + 32].try_into().unwrap();
+                // SAFETY: as above.
+                assert_eq!(high(x), unsafe { avx2::high(x) }, "{x:?}");
+            }
         }
     }
 
@@ -590,5 +802,91 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// For every lead byte and every byte after it, [`cover`] gives the bytes after the lead
+    /// byte to check for a str sized by these two bytes (fixstr payload; str8 length byte and
+    /// payload up to 31 bytes), [`LONG`] for a longer str8, and 0 for everything else.
+    #[test]
+    fn cover_agrees_with_head_decoder() {
+        use crate::head::Head;
+        for b in 0..=255u8 {
+            for n in 0..=255u8 {
+                let buf = [b, n, 0, 0, 0, 0, 0, 0, 0];
+                let want = match decode_head(&buf, 0).map(|h| (h.head(), h.len)) {
+                    Ok((Head::Str(len), 1)) => len as u8,
+                    Ok((Head::Str(len), 2)) if len <= 31 => len as u8 + 1,
+                    Ok((Head::Str(_), 2)) => LONG,
+                    _ => 0,
+                };
+                assert_eq!(cover(b, n), want, "{b:#04x} {n:#04x}");
+            }
+        }
+    }
+
+    /// Buffers of strs of every length class, ASCII and not, with invalid UTF-8 put in here
+    /// and there, plus generated listings.
+    fn text_buffers() -> Vec<Vec<u8>> {
+        let mut rng = Rng::new(13);
+        let mut out = vec![gen::listing(gen::ListingConfig {
+            seed: 7,
+            entries: 30,
+            page_size: 30,
+        })];
+        for round in 0..12 {
+            let mut w = crate::write::Writer::new(Vec::new());
+            let n = 60 + rng.below(100) as u32;
+            let _ = w.array_len(n);
+            for _ in 0..n {
+                let len = match rng.below(4) {
+                    0 => rng.below(8),
+                    1 => rng.below(32),
+                    2 => 28 + rng.below(8),
+                    _ => rng.below(300),
+                } as usize;
+                let mut s = String::new();
+                while s.len() < len {
+                    s.push(if rng.chance(10 * (round % 3)) {
+                        'é'
+                    } else {
+                        'k'
+                    });
+                }
+                let _ = match rng.below(5) {
+                    0 => w.uint(rng.below(1 << 20)),
+                    1 => w
+                        .map_len(1)
+                        .and_then(|_| w.str("k"))
+                        .and_then(|_| w.str(&s)),
+                    _ => w.str(&s),
+                };
+            }
+            let mut buf = w.into_inner();
+            for _ in 0..round % 4 {
+                let at = rng.below(buf.len() as u64) as usize;
+                buf[at] = [0xff, 0xc3, 0x80, 0xe9][rng.below(4) as usize];
+            }
+            out.push(buf);
+        }
+        out
+    }
+
+    /// The UTF-8 checking walk, with the scalar fill, ends where the checking plain kernel
+    /// does (or doubts where it does) from every start offset, on valid and invalid text.
+    #[test]
+    fn utf8_walk_agrees_with_checking_kernel() {
+        let checks = tail_checks(true);
+        let mut doubts = 0;
+        for buf in text_buffers() {
+            for pos in 0..buf.len() {
+                for pending in [1, 3] {
+                    let plain = super::super::skip::<true>(&buf, pos, pending, checks);
+                    let got = walk_utf8(&buf, pos, pending, fill, high);
+                    assert_eq!(got, plain, "at {pos}");
+                    doubts += got.is_err() as usize;
+                }
+            }
+        }
+        assert!(doubts > 100, "{doubts}");
     }
 }

@@ -173,6 +173,24 @@ pub(crate) fn skip_structure(buf: &[u8], pos: usize, pending: u64) -> Result<usi
     }
 }
 
+/// Skips values from `pos` until `pending` values are done, structure and UTF-8 of every str;
+/// returns the end offset. Block-wise ([`block`]) where that is available, else [`skip`].
+#[inline(always)]
+pub(crate) fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        block::skip_utf8(buf, pos, pending)
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        let checks = Checks {
+            utf8: true,
+            timestamps: false,
+        };
+        skip::<true>(buf, pos, pending, checks)
+    }
+}
+
 /// Skips values from `pos` until `pending` values are done; returns the end offset.
 ///
 /// `CHECK` turns on the payload checks in `checks` (a separate instantiation, so the
