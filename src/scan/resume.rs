@@ -13,6 +13,8 @@
 
 use arrayvec::ArrayVec;
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use super::block::{sentinel, Block, BLOCK};
 use super::{Step, ARRAY, EXT, FIXED, MAP, PAYLOAD, STEP};
 use crate::error::{Error, ErrorKind};
 use crate::head::decode_head;
@@ -117,10 +119,48 @@ pub(crate) struct Resume {
     max_payload_len: u64,
     max_container_len: u64,
     timestamps: bool,
+    /// Long runs of bytes are walked block-wise ([`Resume::walk`]): AVX2 is there and the
+    /// limits cannot be met by a token the blocks size.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    blocks: bool,
+    /// Test builds: walk blocks filled by the scalar twin of the vector fill.
+    #[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+    pub(crate) scalar_fill: bool,
     /// Header bytes read so far (test builds only), for the linearity tests.
     #[cfg(test)]
     pub(crate) examined: u64,
+    /// Tokens taken by the block walk (test builds only).
+    #[cfg(test)]
+    pub(crate) walked: u64,
 }
+
+/// Where a block walk stopped.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+enum Walked {
+    /// The top-level value ends just before this index (the state is reset).
+    End(usize),
+    /// The token at `pos` is one the blocks do not take (or the blocks ran out): the plain
+    /// loop goes on from there.
+    At { pos: usize, left: u64 },
+}
+
+/// Bytes a block walk needs from a token's position: the block it is in and the next one,
+/// and the byte after that.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const WALK_MIN: usize = 2 * BLOCK + 1;
+
+/// Lead bytes of exts the blocks size (fixext, ext 8): with timestamps on, the plain loop
+/// takes them, to check a type -1 one.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+static EXT_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = MOVE[i].kind == FIXEXT || MOVE[i].kind == EXTLEN;
+        i += 1;
+    }
+    t
+};
 
 impl Resume {
     /// Whether this scan can enforce `limits` exactly as the tokenizer does. It does not
@@ -139,8 +179,15 @@ impl Resume {
             max_payload_len: limits.max_payload_len,
             max_container_len: limits.max_container_len,
             timestamps: limits.decode_timestamps,
+            // A str 8, bin 8 or ext 8 the blocks step over can hold 255 bytes.
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            blocks: limits.max_payload_len >= 255 && std::is_x86_feature_detected!("avx2"),
+            #[cfg(all(test, feature = "std", target_arch = "x86_64"))]
+            scalar_fill: false,
             #[cfg(test)]
             examined: 0,
+            #[cfg(test)]
+            walked: 0,
         }
     }
 
@@ -176,11 +223,53 @@ impl Resume {
     /// meaningful after an error.
     #[inline]
     pub(crate) fn scan(&mut self, buf: &[u8]) -> Result<Scanned, Error> {
-        let len = buf.len();
-        let fast_end = len.saturating_sub(SLACK);
         let mut pos = self.pos;
         let mut left = self.left.max(1);
         loop {
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            // At the depth limit even an empty container is an error: the plain loop reads
+            // everything there.
+            if self.blocks
+                && buf.len() >= WALK_MIN
+                && pos <= buf.len() - WALK_MIN
+                && self.outer.len() < self.max_depth
+            {
+                (pos, left) = match self.walk_blocks(buf, pos, left) {
+                    Walked::End(end) => return Ok(Scanned::End(end)),
+                    Walked::At { pos, left } => (pos, left),
+                };
+                // One token the blocks do not take, then blocks again.
+                match self.plain::<true>(buf, pos, left)? {
+                    Ok(s) => return Ok(s),
+                    Err(at) => (pos, left) = at,
+                }
+                continue;
+            }
+            match self.plain::<false>(buf, pos, left)? {
+                Ok(s) => return Ok(s),
+                // Only after one token when asked for (`ONE`).
+                Err(at) => (pos, left) = at,
+            }
+        }
+    }
+
+    /// The token-by-token loop of [`scan`](Self::scan), from `pos` with `left` values to go
+    /// in the innermost container: `Ok(Ok(_))` where the scan ends or waits; with `ONE`,
+    /// `Ok(Err((pos, left)))` after one token.
+    #[inline(always)]
+    fn plain<const ONE: bool>(
+        &mut self,
+        buf: &[u8],
+        mut pos: usize,
+        mut left: u64,
+    ) -> Result<Result<Scanned, (usize, u64)>, Error> {
+        let len = buf.len();
+        let fast_end = len.saturating_sub(SLACK);
+        let first = pos;
+        loop {
+            if ONE && pos != first {
+                return Ok(Err((pos, left)));
+            }
             let m;
             let field: u64;
             if pos < fast_end {
@@ -193,7 +282,7 @@ impl Resume {
                     pos += m.adv as usize;
                     left -= 1;
                     if left == 0 && self.settle(&mut left) {
-                        return Ok(Scanned::End(pos));
+                        return Ok(Ok(Scanned::End(pos)));
                     }
                     continue;
                 }
@@ -201,7 +290,7 @@ impl Resume {
                 field = (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) >> m.shift) as u64;
             } else {
                 let Some(&b) = buf.get(pos) else {
-                    return Ok(self.wait(pos, left, pos + 1));
+                    return Ok(Ok(self.wait(pos, left, pos + 1)));
                 };
                 m = MOVE[b as usize];
                 #[cfg(test)]
@@ -209,7 +298,7 @@ impl Resume {
                     self.examined += (len - pos).min(m.hdr as usize) as u64;
                 }
                 if m.kind != RESERVED && len - pos < m.hdr as usize {
-                    return Ok(self.wait(pos, left, pos + m.hdr as usize));
+                    return Ok(Ok(self.wait(pos, left, pos + m.hdr as usize)));
                 }
                 let mut f = [0u8; 4];
                 let n = (len - pos - 1).min(4);
@@ -218,12 +307,12 @@ impl Resume {
                 if m.kind == SCALAR {
                     let end = pos + m.adv as usize;
                     if end > len {
-                        return Ok(self.wait(pos, left, end));
+                        return Ok(Ok(self.wait(pos, left, end)));
                     }
                     pos = end;
                     left -= 1;
                     if left == 0 && self.settle(&mut left) {
-                        return Ok(Scanned::End(pos));
+                        return Ok(Ok(Scanned::End(pos)));
                     }
                     continue;
                 }
@@ -242,7 +331,7 @@ impl Resume {
                     if n == 0 {
                         left -= 1;
                         if left == 0 && self.settle(&mut left) {
-                            return Ok(Scanned::End(pos));
+                            return Ok(Ok(Scanned::End(pos)));
                         }
                     } else {
                         // Cannot fail: the depth was checked against a limit of at most
@@ -265,7 +354,7 @@ impl Resume {
                     };
                     let end = start + n as usize;
                     if end > len {
-                        return Ok(self.wait(pos, left, end));
+                        return Ok(Ok(self.wait(pos, left, end)));
                     }
                     // The type byte is the last header byte.
                     if m.kind != STRBIN
@@ -283,11 +372,130 @@ impl Resume {
                     pos = end;
                     left -= 1;
                     if left == 0 && self.settle(&mut left) {
-                        return Ok(Scanned::End(pos));
+                        return Ok(Ok(Scanned::End(pos)));
                     }
                 }
                 _ => return Err(reserved(buf, pos)),
             }
+        }
+    }
+
+    /// Walks the value block by block from `pos` (at least [`WALK_MIN`] bytes before the end
+    /// of `buf`), as long as every token is one the blocks size exactly and the limits cannot
+    /// refuse: see [`Resume::walk`].
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(never)]
+    fn walk_blocks(&mut self, buf: &[u8], pos: usize, left: u64) -> Walked {
+        #[cfg(test)]
+        if self.scalar_fill {
+            return if self.timestamps {
+                self.walk::<true>(buf, pos, left, super::block::fill)
+            } else {
+                self.walk::<false>(buf, pos, left, super::block::fill)
+            };
+        }
+        // SAFETY: `blocks` is only set where AVX2 was detected.
+        unsafe { self.walk_avx2(buf, pos, left) }
+    }
+
+    /// [`Resume::walk`] with the AVX2 block fill.
+    ///
+    /// # Safety
+    ///
+    /// AVX2 must be available.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2")]
+    unsafe fn walk_avx2(&mut self, buf: &[u8], pos: usize, left: u64) -> Walked {
+        let t = super::block::avx2::Tables::new();
+        // SAFETY: AVX2 per the caller.
+        let fill = |blk: &mut Block, win: &[u8; BLOCK + 1]| unsafe {
+            super::block::avx2::fill::<false>(&t, blk, win)
+        };
+        if self.timestamps {
+            self.walk::<true>(buf, pos, left, fill)
+        } else {
+            self.walk::<false>(buf, pos, left, fill)
+        }
+    }
+
+    /// The block walk. The skip kernel's blocks give, for every byte, where a token starting
+    /// there would end and how many values follow it inline (a fixarray's or fixmap's), or
+    /// a sentinel where the lead byte and the byte after it do not size the token. Going from
+    /// token to token is then one load (`off = nxt[off]`) instead of the plain loop's chain
+    /// of lead byte, table entry and size; the counts are kept as in the plain loop, beside
+    /// that chain.
+    ///
+    /// The walk takes only tokens whose limits cannot be met here: fix-width containers
+    /// (at most 15 elements, within [`Resume::fits`]), as long as the depth after them stays
+    /// below the limit; payloads of at most 255 bytes (`blocks` requires a payload limit of
+    /// at least that). Every other token (a sentinel: longer headers, the reserved byte,
+    /// payloads reaching past the next block; an ext while timestamps are checked; a
+    /// container at the depth limit) stops the walk at its position, where the plain loop
+    /// reads it with every check, and so does the end of the bytes two blocks ahead.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[inline(always)]
+    fn walk<const TIMESTAMPS: bool>(
+        &mut self,
+        buf: &[u8],
+        mut pos: usize,
+        mut left: u64,
+        mut fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
+    ) -> Walked {
+        let window = |at: usize| -> Option<&[u8; BLOCK + 1]> {
+            buf.get(at..at.checked_add(BLOCK + 1)?)
+                .and_then(|w| w.try_into().ok())
+        };
+        let mut blocks = [Block::new(); 2];
+        let mut cur = 0;
+        let mut base = pos;
+        let Some(w) = window(base) else {
+            return Walked::At { pos, left };
+        };
+        fill(&mut blocks[0], w);
+        loop {
+            // The next block is filled before this one is walked: it does not wait for the
+            // walk.
+            let Some(next) = window(base + BLOCK) else {
+                return Walked::At { pos, left };
+            };
+            fill(&mut blocks[cur ^ 1], next);
+            let blk = &blocks[cur];
+            let mut off = pos - base;
+            while off < BLOCK {
+                let a = blk.nxt[off];
+                let at = base + off;
+                if sentinel(a)
+                    || (TIMESTAMPS && buf.get(at).map_or(true, |&b| EXT_LEAD[b as usize]))
+                {
+                    return Walked::At { pos: at, left };
+                }
+                #[cfg(test)]
+                {
+                    self.examined += MOVE[buf[at] as usize].hdr as u64;
+                    self.walked += 1;
+                }
+                let kids = blk.kids[off];
+                if kids != 0 {
+                    // The depth after it stays below the limit (and so within the stack).
+                    if self.outer.len() + 1 >= self.max_depth
+                        || self.outer.try_push(left - 1).is_err()
+                    {
+                        return Walked::At { pos: at, left };
+                    }
+                    left = kids as u64;
+                } else {
+                    left -= 1;
+                    if left == 0 && self.settle(&mut left) {
+                        return Walked::End(base + a as usize);
+                    }
+                }
+                // A sentinel marks every end past the byte range: `a` is within this block
+                // or the next.
+                off = a as usize;
+            }
+            pos = base + off;
+            base += BLOCK;
+            cur ^= 1;
         }
     }
 
@@ -389,7 +597,21 @@ mod tests {
     /// Scans `data` handing it over in pieces cut at `cuts`, as a stream decoder would: the
     /// ends of the values, or the first error with its absolute offset.
     fn ends(data: &[u8], cuts: &[usize], limits: &Limits) -> Result<Vec<usize>, Error> {
-        let mut r = Resume::new(limits);
+        ends_with(data, cuts, Resume::new(limits))
+    }
+
+    /// [`ends`] with a given scan state.
+    fn ends_with(data: &[u8], cuts: &[usize], r: Resume) -> Result<Vec<usize>, Error> {
+        ends_walked(data, cuts, r).0
+    }
+
+    /// [`ends_with`], and the tokens the block walk took.
+    fn ends_walked(data: &[u8], cuts: &[usize], mut r: Resume) -> (Result<Vec<usize>, Error>, u64) {
+        let got = ends_in(data, cuts, &mut r);
+        (got, r.walked)
+    }
+
+    fn ends_in(data: &[u8], cuts: &[usize], r: &mut Resume) -> Result<Vec<usize>, Error> {
         let mut start = 0;
         let mut out = Vec::new();
         let mut avail_iter = cuts.iter().copied().chain([data.len()]);
@@ -542,5 +764,134 @@ mod tests {
             let ones: Vec<usize> = (1..data.len()).collect();
             assert_eq!(ends(&data, &ones, &limits), want, "{data:x?} byte by byte");
         }
+    }
+
+    /// Long values holding what the block walk must hand to the plain loop: nesting up to
+    /// and past the depth limit (empty containers at the limit too), timestamps valid and
+    /// not, ext 8 of type -1, long headers, and lots of small tokens around them so that
+    /// the walk runs between them.
+    fn walk_cases() -> Vec<(Vec<u8>, Limits)> {
+        let filler = |n: usize| -> Vec<u8> {
+            let mut v = Vec::new();
+            for i in 0..n {
+                // A small map: {"k": i, "name": "abc..."}
+                v.extend([0x82, 0xa1, b'k', (i % 128) as u8, 0xa4]);
+                v.extend(b"name");
+                v.extend([0xd9, 40]);
+                v.extend([b'x'; 40]);
+            }
+            v
+        };
+        let wrap = |items: &[&[u8]], count: usize| -> Vec<u8> {
+            let mut v = vec![0xdc];
+            v.extend((count as u16).to_be_bytes());
+            for it in items {
+                v.extend(*it);
+            }
+            v
+        };
+        let mut cases = Vec::new();
+        for depth in [38usize, 39, 40, 41] {
+            for empty in [0x90u8, 0x80, 0xc0] {
+                let mut nest = vec![0x91; depth];
+                nest.push(empty);
+                let data = wrap(&[&filler(20), &nest, &filler(20)], 41);
+                let limits = Limits {
+                    max_depth: 40,
+                    ..Limits::default()
+                };
+                cases.push((data, limits));
+            }
+        }
+        let ts_ok = [0xd6, 0xff, 0, 0, 0, 1];
+        let ts_bad = [0xd7, 0xff, 0xee, 0x6b, 0x28, 0, 0, 0, 0, 0];
+        let mut ext8 = vec![0xc7, 12, 0xff];
+        ext8.extend([0u8; 12]);
+        let mut ext8_bad = vec![0xc7, 5, 0xff];
+        ext8_bad.extend([0u8; 5]);
+        let mut long = vec![0xda, 0x01, 0x00];
+        long.extend([b'y'; 256]);
+        let map16 = [0xde, 0x00, 0x01, 0xa1, b'z', 0xc3];
+        for mid in [
+            &ts_ok[..],
+            &ts_bad,
+            &ext8,
+            &ext8_bad,
+            &long,
+            &map16,
+            &[0xc1],
+        ] {
+            let data = wrap(&[&filler(20), mid, &filler(20)], 41);
+            for timestamps in [true, false] {
+                let limits = Limits {
+                    decode_timestamps: timestamps,
+                    ..Limits::default()
+                };
+                cases.push((data.clone(), limits));
+            }
+        }
+        let mut all = crate::gen::listing_of_size(5, 20_000);
+        all.extend(crate::gen::messages(6, 30));
+        all.extend(crate::gen::numeric(7, 5));
+        cases.push((all.clone(), Limits::default()));
+        // Payloads the blocks could size, under a payload limit they cannot check.
+        let limits = Limits {
+            max_payload_len: 39,
+            ..Limits::default()
+        };
+        cases.push((wrap(&[&filler(50)], 50), limits));
+        cases
+    }
+
+    /// The block walk, with the AVX2 fill and with its scalar twin, ends values and stops at
+    /// errors exactly where the plain loop and the tokenizer do, however the bytes arrive.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn block_walk_agrees_with_the_plain_loop() {
+        let avx2 = std::is_x86_feature_detected!("avx2");
+        if !avx2 {
+            eprintln!("no AVX2 on this CPU: the block walk runs with the scalar fill only");
+        }
+        let mut walked_somewhere = 0;
+        for (data, limits) in walk_cases() {
+            let want = tokenizer_ends(&data, &limits);
+            let plain = || {
+                let mut r = Resume::new(&limits);
+                r.blocks = false;
+                r
+            };
+            let scalar = || {
+                let mut r = Resume::new(&limits);
+                r.blocks = limits.max_payload_len >= 255;
+                r.scalar_fill = true;
+                r
+            };
+            for step in [0usize, 1, 5, 64, 300, 4096] {
+                let cuts: Vec<usize> = if step == 0 {
+                    Vec::new()
+                } else {
+                    (step..data.len()).step_by(step).collect()
+                };
+                assert_eq!(ends_with(&data, &cuts, plain()), want, "plain, step {step}");
+                let (got, walked) = ends_walked(&data, &cuts, scalar());
+                assert_eq!(got, want, "scalar fill, step {step}, {limits:?}");
+                walked_somewhere += walked;
+                if limits.max_payload_len < 255 {
+                    assert_eq!(walked, 0);
+                } else if step == 0 {
+                    // Whole: the filler around each case is walked.
+                    assert!(walked > 50, "{walked} tokens walked, {limits:?}");
+                }
+                if avx2 {
+                    let (got, walked_avx2) = ends_walked(&data, &cuts, Resume::new(&limits));
+                    assert_eq!(got, want, "AVX2 fill, step {step}, {limits:?}");
+                    assert_eq!(walked_avx2, walked);
+                }
+            }
+        }
+        assert!(
+            walked_somewhere > 10_000,
+            "{walked_somewhere} tokens walked"
+        );
     }
 }
