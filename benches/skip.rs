@@ -182,6 +182,7 @@ fn group<M: Measurement>(c: &mut Criterion<M>, name: &str, buf: &[u8]) {
     let secs = env_usize("MSGSKIM_BENCH_SECS", 5) as u64;
     let values = msgskim_reference_all(buf);
     assert_eq!(peers::rmp_skip_all(buf), Some(values), "rmp loop disagrees");
+    eprintln!("skip/{name}: {values} top-level values");
     // A byte that is rare in every dataset, counted once to check the scan.
     let needle = 0xc1;
     let needles = buf.iter().filter(|&&b| b == needle).count();
