@@ -1047,6 +1047,45 @@ mod tests {
         assert!(errors > dump.len(), "{errors}");
     }
 
+    /// Long record arrays, where the pair steps run (they need the pairs left to be unable to
+    /// reach the end of the buffer): the specialised loop still gives the generic walk's
+    /// events and errors, intact, cut and damaged.
+    #[test]
+    fn record_loop_with_pair_steps_gives_the_generic_events_and_errors() {
+        let dump = crate::gen::listing(crate::gen::ListingConfig {
+            seed: 6,
+            entries: 120,
+            page_size: 60,
+        });
+        let cases = [
+            compiled(&[".Entries[*].n"], None),
+            compiled(&[".Entries[*].n", ".Entries[*].s"], Some(2)),
+        ];
+        let mut rng = crate::gen::Rng::new(13);
+        let mut errors = 0;
+        for dfa in &cases {
+            let (fast, slow) = walk_both(dfa, &dump);
+            assert!(fast.1.is_none() && fast.0.len() >= 120);
+            assert_eq!(fast, slow);
+            for cut in (0..dump.len()).step_by(7) {
+                let (fast, slow) = walk_both(dfa, &dump[..cut]);
+                assert_eq!(fast, slow, "cut at {cut}");
+                errors += usize::from(fast.1.is_some());
+            }
+            for _ in 0..400 {
+                let mut d = dump.clone();
+                for _ in 0..3 {
+                    let i = rng.below(d.len() as u64) as usize;
+                    d[i] = rng.next_u64() as u8;
+                }
+                let (fast, slow) = walk_both(dfa, &d);
+                assert_eq!(fast, slow);
+                errors += usize::from(fast.1.is_some());
+            }
+        }
+        assert!(errors > 1000, "{errors}");
+    }
+
     #[test]
     fn nested_and_outer_matches_in_document_order() {
         // {"a": {"b": 1}, "c": [2, 3]}
