@@ -8,7 +8,8 @@
 //!
 //! For instruction counts, `STREAM_ONCE=reader,chunk,MiB[,passes]` runs one pass (or that
 //! many) of one reader
-//! (`whole`, `tokens`, `events`, `for_each`, `feed_events`, `frames` or `msgpackc`) over a listing of that size in function `pass`,
+//! (`whole`, `tokens`, `events`, `for_each`, `feed_events`, `frames`, `frames_read` (with
+//! `read_from`) or `msgpackc`) over a listing of that size in function `pass`,
 //! e.g. `STREAM_ONCE=frames,4096,2 valgrind --tool=callgrind --toggle-collect='stream::pass'
 //! target/release/deps/stream-*`.
 
@@ -160,6 +161,34 @@ fn stream_frames(buf: &[u8], chunk: usize) -> usize {
     frames
 }
 
+/// As `stream_frames`, the bytes read with `read_from` from a reader that hands out at most
+/// `chunk` bytes per read (`read_size` = `chunk`), for the cost of the window it clears.
+fn stream_frames_read(buf: &[u8], chunk: usize) -> usize {
+    struct Pieces<'a>(&'a [u8], usize);
+    impl std::io::Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let mut dec = StreamDecoder::with_config(msgskim::StreamConfig {
+        read_size: chunk,
+        ..msgskim::StreamConfig::default()
+    });
+    let mut input = Pieces(buf, chunk);
+    let mut frames = 0;
+    while dec.read_from(&mut input).expect("reads from memory") > 0 {
+        while let Some(f) = dec.next_frame().expect("valid data") {
+            black_box(&f);
+            frames += 1;
+        }
+    }
+    dec.finish().expect("clean end");
+    frames
+}
+
 fn save(name: &str, buf: &[u8]) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-data");
     let _ = std::fs::create_dir_all(dir);
@@ -279,6 +308,7 @@ fn pass(reader: &str, buf: &[u8], chunk: usize) -> usize {
         "for_each" => stream_for_each(buf, chunk).0,
         "feed_events" => stream_feed_events(buf, chunk).0,
         "frames" => stream_frames(buf, chunk),
+        "frames_read" => stream_frames_read(buf, chunk),
         "msgpackc" => msgskim_bench_peers::msgpackc_unpack_chunks(buf, chunk)
             .expect("msgpack-c peer built")
             .expect("valid data"),

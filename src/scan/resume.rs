@@ -452,6 +452,8 @@ impl Resume {
             return Walked::At { pos, left };
         };
         fill(&mut blocks[0], w);
+        // The bytes of each block, for the lead bytes (indexed below `BLOCK`: no bounds check).
+        let mut wins = [w, w];
         loop {
             // The next block is filled before this one is walked: it does not wait for the
             // walk.
@@ -459,14 +461,14 @@ impl Resume {
                 return Walked::At { pos, left };
             };
             fill(&mut blocks[cur ^ 1], next);
+            wins[cur ^ 1] = next;
             let blk = &blocks[cur];
+            let win = wins[cur];
             let mut off = pos - base;
             while off < BLOCK {
                 let a = blk.nxt[off];
                 let at = base + off;
-                if sentinel(a)
-                    || (TIMESTAMPS && buf.get(at).map_or(true, |&b| EXT_LEAD[b as usize]))
-                {
+                if sentinel(a) || (TIMESTAMPS && EXT_LEAD[win[off] as usize]) {
                     return Walked::At { pos: at, left };
                 }
                 #[cfg(test)]
