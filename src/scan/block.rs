@@ -437,7 +437,7 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// [`super::skip`] with AVX2 block fills, after the warm-up steps.
+    /// [`super::skip`] with AVX2 block fills.
     ///
     /// # Safety
     ///
@@ -446,13 +446,9 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
         let t = Tables::new();
         // SAFETY: AVX2 per the caller.
-        super::walk_impl::<false, false>(
-            buf,
-            pos,
-            pending,
-            |blk, win| unsafe { fill::<false>(&t, blk, win) },
-            |_| 0,
-        )
+        super::walk(buf, pos, pending, |blk, win| unsafe {
+            fill::<false>(&t, blk, win)
+        })
     }
 
     /// The high bits of the 32 bytes of `w` (bit `i` for `w[i] >= 0x80`).
@@ -464,7 +460,7 @@ pub(crate) mod avx2 {
         _mm256_movemask_epi8(v) as u32
     }
 
-    /// [`super::skip_utf8`] with AVX2 block fills, after the warm-up steps.
+    /// [`super::skip_utf8`] with AVX2 block fills.
     ///
     /// # Safety
     ///
@@ -473,7 +469,7 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
         let t = Tables::new();
         // SAFETY: AVX2 per the caller.
-        super::walk_impl::<true, false>(
+        super::walk_utf8(
             buf,
             pos,
             pending,
@@ -548,17 +544,15 @@ const fn tail_checks(utf8: bool) -> Checks {
 }
 
 /// Skips values from `pos` until `pending` values are done, block by block while two whole
-/// blocks (and a byte) are left; the plain kernel does the rest. The kernels' entry points take
-/// the same path; this is the whole of it, for the tests and for other layers' own fills.
+/// blocks (and a byte) are left; the plain kernel does the rest.
 #[inline(always)]
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn walk(
     buf: &[u8],
     pos: usize,
     pending: u64,
     fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
 ) -> Result<usize, Doubt> {
-    walk_impl::<false, true>(buf, pos, pending, fill, |_| 0)
+    walk_impl::<false>(buf, pos, pending, fill, |_| 0)
 }
 
 /// [`walk`] that also checks that every str is UTF-8. `fill` must fill [`Block::cov`];
@@ -568,7 +562,6 @@ pub(crate) fn walk(
 /// [`Block::cov`]: nothing for tokens that are not strs, and for ASCII strs no bit is set.
 /// Only a str with a high byte (or a str8 longer than 31 bytes) is checked on its own.
 #[inline(always)]
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn walk_utf8(
     buf: &[u8],
     pos: usize,
@@ -576,45 +569,27 @@ pub(crate) fn walk_utf8(
     fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
     high: impl Fn(&[u8; 32]) -> u32,
 ) -> Result<usize, Doubt> {
-    walk_impl::<true, true>(buf, pos, pending, fill, high)
+    walk_impl::<true>(buf, pos, pending, fill, high)
 }
 
-/// The first [`WARM_UP`] tokens by plain steps: small values (a message of a few fields around
-/// a long bin) end before blocks pay for themselves. `Ok((pos, pending))` to go on, `Err` with
-/// the plain kernel's answer when it finished the value.
 #[inline(always)]
-fn warm_up<const UTF8: bool>(
-    buf: &[u8],
-    mut pos: usize,
-    mut pending: u64,
-) -> Result<(usize, u64), Result<usize, Doubt>> {
-    for _ in 0..WARM_UP {
-        if pending == 0 {
-            return Err(super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8)));
-        }
-        let Some(h) = buf.get(pos..pos + ZONE) else {
-            return Err(super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8)));
-        };
-        (pos, pending) = checked_step::<UTF8>(buf, h, pos, pending).map_err(Err)?;
-    }
-    Ok((pos, pending))
-}
-
-/// The walk; with `WARM` it starts with [`warm_up`] (the kernels' entry points take the warm-up
-/// steps before they enter the AVX2 code, so that small values never pay for entering it).
-#[inline(always)]
-fn walk_impl<const UTF8: bool, const WARM: bool>(
+fn walk_impl<const UTF8: bool>(
     buf: &[u8],
     mut pos: usize,
     mut pending: u64,
     mut fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
     high: impl Fn(&[u8; 32]) -> u32,
 ) -> Result<usize, Doubt> {
-    if WARM {
-        (pos, pending) = match warm_up::<UTF8>(buf, pos, pending) {
-            Ok(go) => go,
-            Err(done) => return done,
+    // Small values (a message of a few fields around a long bin) end before blocks pay for
+    // themselves: the first tokens take plain steps.
+    for _ in 0..WARM_UP {
+        if pending == 0 {
+            return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
+        }
+        let Some(h) = buf.get(pos..pos + ZONE) else {
+            return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
         };
+        (pos, pending) = checked_step::<UTF8>(buf, h, pos, pending)?;
     }
     let mut blocks = [Block::new(); 2];
     let mut cur = 0;
@@ -697,10 +672,6 @@ fn walk_impl<const UTF8: bool, const WARM: bool>(
 /// where the CPU has AVX2, the plain kernel elsewhere.
 #[inline(always)]
 pub(crate) fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
-    let (pos, pending) = match warm_up::<false>(buf, pos, pending) {
-        Ok(go) => go,
-        Err(done) => return done,
-    };
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was just detected.
         return unsafe { avx2::skip(buf, pos, pending) };
@@ -711,10 +682,6 @@ pub(crate) fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt>
 /// [`skip`] that also checks that every str is UTF-8.
 #[inline(always)]
 pub(crate) fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
-    let (pos, pending) = match warm_up::<true>(buf, pos, pending) {
-        Ok(go) => go,
-        Err(done) => return done,
-    };
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was just detected.
         return unsafe { avx2::skip_utf8(buf, pos, pending) };
