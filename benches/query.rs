@@ -15,7 +15,7 @@
 //!   dump, for `valgrind --tool=callgrind --toggle-collect='query::run_*'`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{criterion_group, Criterion, Throughput};
 use msgskim::gen::listing_of_size;
@@ -447,7 +447,7 @@ fn one_shot(mb: usize) {
     let cpu = std::env::var_os("MSGSKIM_QUERY_CPU").is_some();
     let now = || {
         if cpu {
-            thread_cpu_time()
+            msgskim_bench_peers::thread_cpu_time()
         } else {
             start.elapsed()
         }
@@ -475,32 +475,6 @@ fn one_shot(mb: usize) {
             best * 1e9 / entries as f64
         );
     }
-}
-
-/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): what a run costs without the
-/// time other processes had the core.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn thread_cpu_time() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut t = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on 64-bit Linux), and the
-    // clock id is one Linux defines.
-    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(t.sec as u64, t.nsec as u32)
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn thread_cpu_time() -> Duration {
-    panic!("MSGSKIM_QUERY_CPU=1 needs 64-bit Linux")
 }
 
 /// One task once, for instruction counts under callgrind.

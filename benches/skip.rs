@@ -134,10 +134,10 @@ impl Measurement for CpuTime {
     type Intermediate = Duration;
     type Value = Duration;
     fn start(&self) -> Duration {
-        thread_cpu_time()
+        msgskim_bench_peers::thread_cpu_time()
     }
     fn end(&self, start: Duration) -> Duration {
-        thread_cpu_time().saturating_sub(start)
+        msgskim_bench_peers::thread_cpu_time().saturating_sub(start)
     }
     fn add(&self, a: &Duration, b: &Duration) -> Duration {
         *a + *b
@@ -151,30 +151,6 @@ impl Measurement for CpuTime {
     fn formatter(&self) -> &dyn ValueFormatter {
         WALL.formatter()
     }
-}
-
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn thread_cpu_time() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut t = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on 64-bit Linux), and the
-    // clock id is one Linux defines.
-    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(t.sec as u64, t.nsec as u32)
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn thread_cpu_time() -> Duration {
-    panic!("MSGSKIM_BENCH_CPU=1 needs 64-bit Linux")
 }
 
 fn group<M: Measurement>(c: &mut Criterion<M>, name: &str, buf: &[u8]) {

@@ -93,28 +93,32 @@ fn stream_events(buf: &[u8], chunk: usize) -> Counts {
     (tokens, tops, payload)
 }
 
+/// Counts one event of a callback reader into `c`.
+#[inline(always)]
+fn tally(c: &mut Counts, ev: Event<'_>, depth: usize) {
+    match ev {
+        Event::Token(tok) => {
+            c.0 += 1;
+            c.2 += payload_len(&tok);
+        }
+        _ => unreachable!("no payload here exceeds the chunking threshold"),
+    }
+    if depth == 0 {
+        c.1 += 1;
+    }
+}
+
 /// As `stream_tokens`, taking the tokens of each feed with `for_each_event`.
 fn stream_for_each(buf: &[u8], chunk: usize) -> Counts {
     let mut dec = StreamDecoder::new();
-    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    let mut counts = (0, 0, 0);
     for piece in buf.chunks(chunk) {
         dec.feed(piece).expect("within the buffer limit");
-        dec.for_each_event(|ev, depth| {
-            match ev {
-                Event::Token(tok) => {
-                    tokens += 1;
-                    payload += payload_len(&tok);
-                }
-                _ => unreachable!("no payload here exceeds the chunking threshold"),
-            }
-            if depth == 0 {
-                tops += 1;
-            }
-        })
-        .expect("valid data");
+        dec.for_each_event(|ev, depth| tally(&mut counts, ev, depth))
+            .expect("valid data");
     }
     dec.finish().expect("clean end");
-    (tokens, tops, payload)
+    counts
 }
 
 /// As `stream_for_each`, but each chunk is first copied into one reused buffer of `chunk`
@@ -123,27 +127,16 @@ fn stream_for_each(buf: &[u8], chunk: usize) -> Counts {
 /// decoder.
 fn stream_feed_events(buf: &[u8], chunk: usize) -> Counts {
     let mut dec = StreamDecoder::new();
-    let (mut tokens, mut tops, mut payload) = (0, 0, 0);
+    let mut counts = (0, 0, 0);
     let mut read_buf = vec![0u8; chunk];
     for piece in buf.chunks(chunk) {
         let read = &mut read_buf[..piece.len()];
         read.copy_from_slice(piece);
-        dec.feed_events(read, |ev, depth| {
-            match ev {
-                Event::Token(tok) => {
-                    tokens += 1;
-                    payload += payload_len(&tok);
-                }
-                _ => unreachable!("no payload here exceeds the chunking threshold"),
-            }
-            if depth == 0 {
-                tops += 1;
-            }
-        })
-        .expect("valid data");
+        dec.feed_events(read, |ev, depth| tally(&mut counts, ev, depth))
+            .expect("valid data");
     }
     dec.finish().expect("clean end");
-    (tokens, tops, payload)
+    counts
 }
 
 /// Fed `chunk` bytes at a time, every top-level value split off as a frame when complete.

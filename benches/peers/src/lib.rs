@@ -374,3 +374,47 @@ mod tests {
         }
     }
 }
+
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): what a run costs without the
+/// time other processes had the core, for benchmarks on shared machines.
+///
+/// # Panics
+///
+/// Off 64-bit Linux, where the clock is not wired up here.
+///
+/// # Examples
+///
+/// ```
+/// let t = msgskim_bench_peers::thread_cpu_time();
+/// assert!(msgskim_bench_peers::thread_cpu_time() >= t);
+/// ```
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[must_use]
+pub fn thread_cpu_time() -> std::time::Duration {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on 64-bit Linux), and the
+    // clock id is one Linux defines.
+    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    std::time::Duration::new(t.sec as u64, t.nsec as u32)
+}
+
+/// CPU time of the calling thread: not available off 64-bit Linux.
+///
+/// # Panics
+///
+/// Always.
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+#[must_use]
+pub fn thread_cpu_time() -> std::time::Duration {
+    panic!("thread CPU time is measured on 64-bit Linux only")
+}
