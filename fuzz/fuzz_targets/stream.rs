@@ -1,9 +1,10 @@
 //! The stream decoder under random chunking, against itself fed whole and against the slice
 //! tokenizer.
 //!
-//! The input starts with a few configuration bytes (token or frame mode, a small chunking
-//! threshold for long payloads, limits, a buffer limit) and a list of chunk sizes; the rest is
-//! the MessagePack stream. It is fed in those chunks, draining the decoder after each one.
+//! The input starts with a few configuration bytes (frames, tokens through `feed` and
+//! `next_token`, or tokens read in place with `feed_events`; a small chunking threshold for
+//! long payloads, limits, a buffer limit) and a list of chunk sizes; the rest is the
+//! MessagePack stream. It is fed in those chunks, draining the decoder after each one.
 //!
 //! Checked:
 //! - tokens (long payloads joined from their pieces) are exactly the slice tokenizer's tokens
@@ -72,15 +73,67 @@ struct Run {
     finish: Result<(), Error>,
 }
 
-fn run(input: &[u8], cfg: StreamConfig, frames: bool, ends: &[usize]) -> Run {
+/// A long payload being joined: its kind, declared length and the bytes so far.
+type Joining = Option<(msgskim::PayloadKind, usize, Vec<u8>)>;
+
+/// Records one token-mode event: tokens as they are, long payloads joined from their pieces.
+fn on_event(ev: Event<'_>, cfg: &StreamConfig, out: &mut Vec<Out>, payload: &mut Joining) {
+    match ev {
+        Event::Token(t) => {
+            assert!(payload.is_none(), "a token inside a long payload");
+            out.push(Out::Tok(tok(&t)));
+        }
+        Event::PayloadStart { kind, len } => {
+            assert!(payload.is_none());
+            assert!(len > cfg.chunk_threshold);
+            *payload = Some((kind, len, Vec::new()));
+        }
+        Event::PayloadChunk(c) => {
+            assert!(!c.is_empty());
+            payload
+                .as_mut()
+                .expect("a chunk inside a payload")
+                .2
+                .extend_from_slice(c);
+        }
+        Event::PayloadEnd => {
+            let (kind, len, bytes) = payload.take().expect("an end after a start");
+            assert_eq!(bytes.len(), len);
+            out.push(Out::Tok(Tok::Payload(kind, bytes)));
+        }
+    }
+}
+
+/// How the decoder is read.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// `feed`, then `next_frame` until it has nothing.
+    Frames,
+    /// `feed`, then `next_token` until it has nothing.
+    Tokens,
+    /// `feed_events`: tokens read where they lie in each chunk.
+    InPlace,
+}
+
+fn run(input: &[u8], cfg: StreamConfig, mode: Mode, ends: &[usize]) -> Run {
     let mut dec = StreamDecoder::with_config(cfg);
     let mut out = Vec::new();
     let mut error = None;
     let mut refused_feed = false;
     let mut fed = 0;
-    let mut payload: Option<(msgskim::PayloadKind, usize, Vec<u8>)> = None;
+    let mut payload: Joining = None;
     'feeding: for &end in ends {
         let chunk = &input[fed..end];
+        if let Mode::InPlace = mode {
+            fed = end;
+            if let Err(e) =
+                dec.feed_events(chunk, |ev, _| on_event(ev, &cfg, &mut out, &mut payload))
+            {
+                error = Some(e);
+                break 'feeding;
+            }
+            continue;
+        }
         if let Err(e) = dec.feed(chunk) {
             assert_eq!(
                 e.kind(),
@@ -93,7 +146,7 @@ fn run(input: &[u8], cfg: StreamConfig, frames: bool, ends: &[usize]) -> Run {
         }
         fed = end;
         loop {
-            if frames {
+            if let Mode::Frames = mode {
                 match dec.next_frame() {
                     Ok(Some(f)) => out.push(Out::Frame(f.offset(), f.to_vec())),
                     Ok(None) => break,
@@ -104,28 +157,7 @@ fn run(input: &[u8], cfg: StreamConfig, frames: bool, ends: &[usize]) -> Run {
                 }
             } else {
                 match dec.next_token() {
-                    Ok(Some(Event::Token(t))) => {
-                        assert!(payload.is_none(), "a token inside a long payload");
-                        out.push(Out::Tok(tok(&t)));
-                    }
-                    Ok(Some(Event::PayloadStart { kind, len })) => {
-                        assert!(payload.is_none());
-                        assert!(len > cfg.chunk_threshold);
-                        payload = Some((kind, len, Vec::new()));
-                    }
-                    Ok(Some(Event::PayloadChunk(c))) => {
-                        assert!(!c.is_empty());
-                        payload
-                            .as_mut()
-                            .expect("a chunk inside a payload")
-                            .2
-                            .extend_from_slice(c);
-                    }
-                    Ok(Some(Event::PayloadEnd)) => {
-                        let (kind, len, bytes) = payload.take().expect("an end after a start");
-                        assert_eq!(bytes.len(), len);
-                        out.push(Out::Tok(Tok::Payload(kind, bytes)));
-                    }
+                    Ok(Some(ev)) => on_event(ev, &cfg, &mut out, &mut payload),
                     Ok(None) => break,
                     Err(e) => {
                         error = Some(e);
@@ -175,12 +207,17 @@ fuzz_target!(|data: &[u8]| {
         } else {
             1 << 20
         },
-        chunk_threshold: (cfg_bytes[2] % 24) as usize,
+        chunk_threshold: ((cfg_bytes[2] & 0x7f) % 24) as usize,
         ..StreamConfig::default()
     };
 
-    let chunked = run(input, cfg, frames, &chunk_ends(input.len(), sizes));
-    let whole = run(input, cfg, frames, &[input.len()]);
+    let mode = match (frames, cfg_bytes[2] & 0x80 != 0) {
+        (true, _) => Mode::Frames,
+        (false, false) => Mode::Tokens,
+        (false, true) => Mode::InPlace,
+    };
+    let chunked = run(input, cfg, mode, &chunk_ends(input.len(), sizes));
+    let whole = run(input, cfg, mode, &[input.len()]);
 
     // The slice tokenizer's view.
     let mut t = Tokenizer::with_limits(input, limits);

@@ -38,6 +38,9 @@ const PREFIXES: &[(&str, &[&[u8]])] = &[
             &[0x60, 0, 4, 2, 3, 7],
             &[0x61, 0, 9, 3, 1, 64, 2],
             &[0x81, 40, 0, 1, 5],
+            // Tokens read in place (`feed_events`): the high bit of the third byte.
+            &[0x00, 0, 0x85, 0],
+            &[0x60, 0, 0x84, 2, 3, 7],
         ],
     ),
     // query: no parser text, then one or two short paths of keys, indices and wildcards.
