@@ -144,6 +144,8 @@ static LEN8_HEADER: [u8; 256] = {
 /// from its header, anything else through [`skip_value`]. Same errors as [`skip_value`].
 #[inline(always)]
 fn value_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
+    // Written out rather than through `leaf_size`: this form runs 0.8% fewer instructions on
+    // name extraction (callgrind).
     if let Some(&b) = buf.get(pos) {
         let size = LEAF_SIZE[b as usize] as usize;
         if size != 0 {
@@ -163,6 +165,22 @@ fn value_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
         }
     }
     value_end_slow(buf, pos)
+}
+
+/// The size of the leaf at `p` (a scalar, fixstr, str 8 or bin 8) from its lead byte and, for
+/// the 8-bit lengths, the byte after it; `None` for anything else or past the end of `buf`.
+#[inline(always)]
+fn leaf_size(buf: &[u8], p: usize) -> Option<usize> {
+    let b = *buf.get(p)?;
+    let size = LEAF_SIZE[b as usize] as usize;
+    if size != 0 {
+        return Some(size);
+    }
+    let hdr = LEN8_HEADER[b as usize] as usize;
+    if hdr == 0 {
+        return None;
+    }
+    Some(hdr + *buf.get(p + 1)? as usize)
 }
 
 #[inline(never)]
@@ -359,31 +377,13 @@ fn skip_leaves(buf: &[u8], mut p: usize, mut n: u64) -> Result<usize, Error> {
     // buffer, no token needs its end checked.
     if n.saturating_mul(LEAF_MAX as u64) < (buf.len() - p.min(buf.len())) as u64 {
         while n > 0 {
-            let Some(&b) = buf.get(p) else { break };
-            let mut size = LEAF_SIZE[b as usize] as usize;
-            if size == 0 {
-                let hdr = LEN8_HEADER[b as usize] as usize;
-                if hdr == 0 {
-                    break;
-                }
-                let Some(&len) = buf.get(p + 1) else { break };
-                size = hdr + len as usize;
-            }
+            let Some(size) = leaf_size(buf, p) else { break };
             p += size;
             n -= 1;
         }
     }
     while n > 0 {
-        let Some(&b) = buf.get(p) else { break };
-        let mut size = LEAF_SIZE[b as usize] as usize;
-        if size == 0 {
-            let hdr = LEN8_HEADER[b as usize] as usize;
-            if hdr == 0 {
-                break;
-            }
-            let Some(&len) = buf.get(p + 1) else { break };
-            size = hdr + len as usize;
-        }
+        let Some(size) = leaf_size(buf, p) else { break };
         if p + size > buf.len() {
             break;
         }
