@@ -225,20 +225,19 @@ const LEAF_MAX: usize = {
 };
 
 /// For each lead byte of a value that two bytes size (scalars, fixstr, fixext, empty
-/// containers, str 8, bin 8, ext 8): `base | mask << 8`, the size being
-/// `base + (mask & the byte after the lead byte)`; 0 for every other lead byte. Read off
-/// [`LEAF_SIZE`] and [`LEN8_HEADER`]. One lookup and no branch on the kind of value.
-static LEAF2: [u16; 256] = {
-    let mut t = [0u16; 256];
+/// containers, str 8, bin 8, ext 8): `[base, mask]`, the size being
+/// `base + (mask & the byte after the lead byte)`; `[0, 0]` for every other lead byte. Read
+/// off [`LEAF_SIZE`] and [`LEN8_HEADER`]. No branch on the kind of value.
+static LEAF2: [[u8; 256]; 2] = {
+    let mut t = [[0u8; 256]; 2];
     let mut b = 0;
     while b < 256 {
-        t[b] = if LEAF_SIZE[b] != 0 {
-            LEAF_SIZE[b] as u16
+        if LEAF_SIZE[b] != 0 {
+            t[0][b] = LEAF_SIZE[b];
         } else if LEN8_HEADER[b] != 0 {
-            0xff00 | LEN8_HEADER[b] as u16
-        } else {
-            0
-        };
+            t[0][b] = LEN8_HEADER[b];
+            t[1][b] = 0xff;
+        }
         b += 1;
     }
     t
@@ -247,10 +246,10 @@ static LEAF2: [u16; 256] = {
 /// The size of a value from its lead byte `b` and the byte after it `n`, by [`LEAF2`]; 0 when
 /// those two bytes do not size it.
 #[inline(always)]
-fn leaf2_size(b: u8, n: u8) -> u16 {
-    let e = LEAF2[usize::from(b)];
-    // A 0 entry gives 0.
-    (e & 0xff) + (u16::from(n) & (e >> 8))
+fn leaf2_size(b: u8, n: u8) -> usize {
+    // Two lookups side by side: the mask applies as soon as it is loaded, and the base is
+    // added to the position meanwhile.
+    usize::from(LEAF2[0][usize::from(b)]) + usize::from(n & LEAF2[1][usize::from(b)])
 }
 
 /// [`value_end`], without a branch on the kind of value for those [`LEAF2`] sizes (a name is a
@@ -258,7 +257,7 @@ fn leaf2_size(b: u8, n: u8) -> u16 {
 #[inline(always)]
 fn leaf_end(buf: &[u8], pos: usize) -> Result<usize, Error> {
     if let Some(&[b, n]) = buf.get(pos..pos.wrapping_add(2)) {
-        let end = pos + usize::from(leaf2_size(b, n));
+        let end = pos + leaf2_size(b, n);
         if end != pos && end <= buf.len() {
             return Ok(end);
         }
