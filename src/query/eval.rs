@@ -69,7 +69,7 @@ fn truncated(pos: usize, end: usize, len: usize) -> Error {
 /// Reads the map key at `pos`: the state of its value, the bit of the key literal it matched
 /// (0 for none) and the offset past the key.
 #[inline(always)]
-fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Error> {
+pub(super) fn read_key(st: &State, buf: &[u8], pos: usize) -> Result<(u32, u64, usize), Error> {
     // Most keys are fixstr: their length is in the lead byte's table entry.
     if let Some(&b) = buf.get(pos) {
         let lead = &LEAD[b as usize];
@@ -199,7 +199,7 @@ fn value_end_slow(buf: &[u8], pos: usize) -> Result<usize, Error> {
 /// Skips `n` consecutive values from `pos` with the skip layer's kernel, in one run of its
 /// loop; when the kernel has a doubt, value by value with [`skip_value`] for the exact error.
 #[inline]
-fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
+pub(super) fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
     match scan::skip::<false>(buf, pos, n, Checks::default()) {
         Ok(end) => Ok(end),
         Err(_) => skip_each(buf, pos, n),
@@ -464,7 +464,7 @@ fn skip_each(buf: &[u8], mut pos: usize, n: u64) -> Result<usize, Error> {
 /// A key literal of `st` was seen twice in one map: the second entry only gets the wildcard
 /// state. Returns the state of the value.
 #[inline(always)]
-fn first_only(st: &State, seen: &mut u64, t: u32, bit: u64) -> u32 {
+pub(super) fn first_only(st: &State, seen: &mut u64, t: u32, bit: u64) -> u32 {
     if *seen & bit != 0 {
         st.other_key
     } else {
@@ -476,13 +476,13 @@ fn first_only(st: &State, seen: &mut u64, t: u32, bit: u64) -> u32 {
 /// True when nothing more in the map can match: every key literal was seen and there is no
 /// wildcard.
 #[inline(always)]
-fn map_done(st: &State, seen: u64) -> bool {
+pub(super) fn map_done(st: &State, seen: u64) -> bool {
     seen == st.all_keys && st.other_key == DEAD
 }
 
 /// True when no element from `i` on can match (only front indexes, all passed).
 #[inline(always)]
-fn array_done(st: &State, i: u32) -> bool {
+pub(super) fn array_done(st: &State, i: u32) -> bool {
     u64::from(i) >= st.dead_from
 }
 

@@ -58,10 +58,38 @@
 //!
 //! # Streams
 //!
-//! Over input that arrives in pieces, let a [`StreamDecoder`](crate::StreamDecoder) cut it
-//! into top-level values (it resumes where it stopped and never re-scans) and run the query
-//! on each [`Frame`](crate::Frame) as soon as it is complete: the matches are those of the
-//! whole input, and memory stays at about one top-level value (one page of a listing dump).
+//! Over input that arrives in pieces, [`Query::stream`] gives a [`QueryStream`]: feed it
+//! chunks of any size (one byte at a time included) and it calls back with each match as soon
+//! as the match's last byte has arrived, resuming wherever a chunk ends, even in the middle
+//! of one top-level value. The matches, their offsets (counted from the start of the stream)
+//! and any error are those of [`Query::for_each`] over the whole input. A subtree that no
+//! path needs passes without being held (a count of values still to skip and of payload bytes
+//! still to drop), so one huge document off a socket costs about one chunk of memory; only a
+//! value that is itself a match is held until it ends, up to a buffer limit.
+//!
+//! ```
+//! use msgskim::query::Query;
+//!
+//! // One page of 500 entries, arriving in chunks of 100 bytes.
+//! let page = msgskim::gen::listing(msgskim::gen::ListingConfig { seed: 1, entries: 500, page_size: 500 });
+//! let q = Query::new(".Entries[*].n")?;
+//! let mut qs = q.stream();
+//! let mut names = 0;
+//! for chunk in page.chunks(100) {
+//!     qs.feed(chunk, |m| {
+//!         assert!(m.value().as_str().is_some());
+//!         names += 1;
+//!     })?;
+//!     assert!(qs.buffered() < 400); // a chunk and a cut name at most
+//! }
+//! qs.finish()?; // the input must not stop inside a value
+//! assert_eq!(names, 500);
+//! # Ok::<(), msgskim::Error>(())
+//! ```
+//!
+//! When each top-level value is small (a dump of many pages), a
+//! [`StreamDecoder`](crate::StreamDecoder) can instead cut the input into whole values and
+//! the query run over each [`Frame`](crate::Frame), whose bytes can be kept without a copy:
 //!
 //! ```
 //! use msgskim::{query::Query, StreamDecoder};
@@ -80,9 +108,7 @@
 //! # Ok::<(), msgskim::Error>(())
 //! ```
 //!
-//! The evaluator itself is plain data (a position and a fixed stack of at most
-//! [`MAX_PATH_STEPS`] frames), but it is driven over slices only: a query does not yet resume
-//! in the middle of one top-level value.
+//! A [`Rows`] projection runs over slices and frames only.
 //!
 //! # On demand
 //!
@@ -132,12 +158,14 @@
 
 mod eval;
 mod parse;
+mod stream;
 mod trie;
 
 use alloc::vec::Vec;
 use core::iter::FusedIterator;
 
 pub use parse::{Path, Step};
+pub use stream::QueryStream;
 pub use trie::MAX_PATH_STEPS;
 
 use crate::error::{Error, ErrorKind};
