@@ -278,7 +278,7 @@ impl HeadError {
 /// Every multi-byte field is read later as the top bytes of one big-endian `u64` of bytes
 /// 1..9: one load and one shift instead of a branch per width.
 #[inline(always)]
-fn decode_window(w: &[u8; 9]) -> Result<Header, HeadError> {
+pub(crate) fn decode_window(w: &[u8; 9]) -> Result<Header, HeadError> {
     let lead = &LEAD[w[0] as usize];
     if matches!(lead.family, Family::Reserved) {
         return Err(HeadError::Reserved);
