@@ -37,6 +37,9 @@ struct Frame {
     /// The array's length (unused for maps).
     len: u32,
     is_map: bool,
+    /// An array whose elements are read by [`record`] where they are fixmaps (the shape
+    /// [`walk_records`] takes).
+    records: bool,
     /// The key literals seen so far in this map.
     seen: u64,
 }
@@ -641,37 +644,59 @@ fn walk_records<F: Sink>(
     f: &mut F,
 ) -> Result<usize, Error> {
     let st = &dfa.states[each as usize];
-    let all = (1u64 << ek.count) - 1;
     for _ in 0..len {
-        let lead = match buf.get(p) {
-            Some(&b) if LEAD[b as usize].family == Family::FixMap => &LEAD[b as usize],
-            _ => {
-                p = walk_value(dfa, buf, each, p, f)?;
-                continue;
-            }
+        p = match fixmap_pairs(buf, p) {
+            Some(pairs) => record(dfa, st, ek, buf, p, pairs, f)?,
+            None => walk_value(dfa, buf, each, p, f)?,
         };
-        if st.row {
-            f.event(Event::RowStart(p));
+    }
+    Ok(p)
+}
+
+/// The pair count of the fixmap at `p`, if a fixmap starts there.
+#[inline(always)]
+fn fixmap_pairs(buf: &[u8], p: usize) -> Option<u8> {
+    match buf.get(p) {
+        Some(&b) if LEAD[b as usize].family == Family::FixMap => Some(LEAD[b as usize].imm),
+        _ => None,
+    }
+}
+
+/// One element of a `[*]` under an [`EntryKeys`] state `st`: the fixmap of `pairs` pairs at
+/// `p`, read pair by pair with the key compared as one masked load; returns the offset past
+/// it. The events and errors are those of the generic walk of that element.
+#[inline(always)]
+fn record<F: Sink>(
+    dfa: &Dfa,
+    st: &State,
+    ek: &EntryKeys,
+    buf: &[u8],
+    mut p: usize,
+    pairs: u8,
+    f: &mut F,
+) -> Result<usize, Error> {
+    let all = (1u64 << ek.count) - 1;
+    if st.row {
+        f.event(Event::RowStart(p));
+    }
+    p += 1;
+    let mut left = u64::from(pairs);
+    let mut seen = 0u64;
+    while left > 0 {
+        if seen == all {
+            p = skip_pairs(buf, p, left)?;
+            break;
         }
-        p += 1;
-        let mut left = u64::from(lead.imm);
-        let mut seen = 0u64;
-        while left > 0 {
-            if seen == all {
-                p = skip_pairs(buf, p, left)?;
-                break;
-            }
-            left -= 1;
-            p = record_entry(dfa, st, ek, buf, p, &mut seen, f)?;
-            // Pairs that are none of the literals (the record's other fields, before the next
-            // wanted one) a pair at a step.
-            if seen != all && left > 0 && pairs_fit(buf, p, left) {
-                (p, left) = skip_short_pairs_but(buf, p, left, ek.keys());
-            }
+        left -= 1;
+        p = record_entry(dfa, st, ek, buf, p, &mut seen, f)?;
+        // Pairs that are none of the literals (the record's other fields, before the next
+        // wanted one) a pair at a step.
+        if seen != all && left > 0 && pairs_fit(buf, p, left) {
+            (p, left) = skip_short_pairs_but(buf, p, left, ek.keys());
         }
-        if st.row {
-            f.event(Event::RowEnd);
-        }
+    }
+    if st.row {
+        f.event(Event::RowEnd);
     }
     Ok(p)
 }
@@ -741,6 +766,41 @@ pub(crate) struct Machine {
     pos: usize,
     stack: ArrayVec<Frame, MAX_PATH_STEPS>,
     phase: Phase,
+    /// The events of the last record read whole by [`record`], from `queue[head]` on not
+    /// handed out yet.
+    queue: ArrayVec<Event, QUEUE>,
+    head: usize,
+    /// The error that ended that record, handed out after its events.
+    queued_error: Option<Error>,
+}
+
+/// The most events one record can give: its row's start and end, and the terminals of its
+/// key literals. Arrays of records whose state could give more take the generic steps.
+const QUEUE: usize = 16;
+
+/// An event sink that queues the events of one record.
+struct Queue<'m>(&'m mut ArrayVec<Event, QUEUE>);
+
+impl Sink for Queue<'_> {
+    #[inline(always)]
+    fn event(&mut self, e: Event) {
+        // `records_fit` made room for every event a record can give.
+        let _ = self.0.try_push(e);
+    }
+}
+
+/// Whether the elements under state `each` are records that [`record`] can read inside the
+/// [`Machine`]: the [`EntryKeys`] shape, and no more events per record than [`QUEUE`].
+fn records_fit(dfa: &Dfa, each: u32) -> bool {
+    let st = &dfa.states[each as usize];
+    st.entry_keys.as_ref().is_some_and(|ek| {
+        let terminals: usize = ek
+            .keys()
+            .iter()
+            .map(|k| dfa.states[k.target as usize].terminals.len())
+            .sum();
+        terminals + 2 <= QUEUE
+    })
 }
 
 impl Machine {
@@ -749,6 +809,9 @@ impl Machine {
             pos: 0,
             stack: ArrayVec::new(),
             phase: Phase::Between,
+            queue: ArrayVec::new(),
+            head: 0,
+            queued_error: None,
         }
     }
 
@@ -769,6 +832,13 @@ impl Machine {
     }
 
     fn run(&mut self, dfa: &Dfa, buf: &[u8]) -> Result<Option<Event>, Error> {
+        if let Some(&e) = self.queue.get(self.head) {
+            self.head += 1;
+            return Ok(Some(e));
+        }
+        if let Some(e) = self.queued_error.take() {
+            return Err(e);
+        }
         loop {
             match self.phase {
                 Phase::Between => {
@@ -808,6 +878,30 @@ impl Machine {
                                 self.pos = skip_many(buf, self.pos, u64::from(top.left))?;
                                 top.left = 0;
                                 break;
+                            }
+                            if top.records {
+                                let est = &dfa.states[st.elem[0] as usize];
+                                if let (Some(ek), Some(pairs)) =
+                                    (&est.entry_keys, fixmap_pairs(buf, self.pos))
+                                {
+                                    // A whole record, its events queued.
+                                    top.left -= 1;
+                                    self.queue.clear();
+                                    self.head = 0;
+                                    let mut q = Queue(&mut self.queue);
+                                    match record(dfa, est, ek, buf, self.pos, pairs, &mut q) {
+                                        Ok(end) => self.pos = end,
+                                        Err(e) => self.queued_error = Some(e),
+                                    }
+                                    if !self.queue.is_empty() {
+                                        self.head = 1;
+                                        return Ok(Some(self.queue[0]));
+                                    }
+                                    if let Some(e) = self.queued_error.take() {
+                                        return Err(e);
+                                    }
+                                    continue;
+                                }
                             }
                             top.left -= 1;
                             let t = st.elem_target(i, top.len);
@@ -907,6 +1001,10 @@ impl Machine {
                             left: count,
                             len: count,
                             is_map,
+                            records: !is_map
+                                && st.front.is_empty()
+                                && st.back.is_empty()
+                                && records_fit(dfa, st.elem[0]),
                             seen: 0,
                         })
                         .is_err()
@@ -1049,7 +1147,8 @@ mod tests {
     type Run = (Vec<Event>, Option<Error>);
 
     /// The callback walk with the specialised loop, and without it (every state's
-    /// `entry_keys` cleared).
+    /// `entry_keys` cleared); the machine with the specialised loop must agree with the
+    /// latter.
     fn walk_both(dfa: &Dfa, buf: &[u8]) -> (Run, Run) {
         let mut fast = Collect(Vec::new());
         let fast_err = walk(dfa, buf, &mut fast).err();
@@ -1061,6 +1160,17 @@ mod tests {
         generic.states = states.into();
         let mut slow = Collect(Vec::new());
         let slow_err = walk(&generic, buf, &mut slow).err();
+        // The machine (the iterators) reads records a whole one at a time too.
+        let mut m = Machine::new();
+        let mut events = Vec::new();
+        let err = loop {
+            match m.next_event(dfa, buf) {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        assert_eq!((&events, &err), (&slow.0, &slow_err), "the machine");
         ((fast.0, fast_err), (slow.0, slow_err))
     }
 
