@@ -41,6 +41,19 @@ fn run_names_msgskim(q: &Query, buf: &[u8]) -> Answer {
     (n, bytes)
 }
 
+/// The same with the iterator form, [`Query::matches`].
+#[inline(never)]
+fn run_names_msgskim_iter(q: &Query, buf: &[u8]) -> Answer {
+    let (mut n, mut bytes) = (0u64, 0u64);
+    for m in q.matches(buf) {
+        if let Some(s) = m.expect("valid dump").value().as_raw_str() {
+            n += 1;
+            bytes += s.as_bytes().len() as u64;
+        }
+    }
+    (n, bytes)
+}
+
 #[inline(never)]
 fn run_rows_msgskim(rows: &Rows<2>, buf: &[u8]) -> Answer {
     let (mut n, mut sum) = (0u64, 0u64);
@@ -299,6 +312,11 @@ impl Setup {
                 "names",
                 "msgskim",
                 Box::new(move || run_names_msgskim(&self.names, black_box(d))),
+            ),
+            (
+                "names",
+                "msgskim_iter",
+                Box::new(move || run_names_msgskim_iter(&self.names, black_box(d))),
             ),
             (
                 "names",
