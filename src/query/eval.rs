@@ -7,7 +7,7 @@ use super::trie::{Dfa, EntryKey, EntryKeys, State, DEAD, MAX_PATH_STEPS, ROOT};
 use crate::error::{Error, ErrorKind};
 use crate::head::decode_head;
 use crate::marker::{Family, HEADER_LEN, LEAD};
-use crate::scan::{self, Checks};
+use crate::scan;
 use crate::skip::skip_value;
 
 /// What the evaluator reports, in document order.
@@ -199,11 +199,12 @@ fn value_end_slow(buf: &[u8], pos: usize) -> Result<usize, Error> {
     Ok(end)
 }
 
-/// Skips `n` consecutive values from `pos` with the skip layer's kernel, in one run of its
-/// loop; when the kernel has a doubt, value by value with [`skip_value`] for the exact error.
+/// Skips `n` consecutive values from `pos` with the skip layer's kernel (block-wise where
+/// the CPU allows, as [`skip_value`]), in one run of its loop; when the kernel has a doubt,
+/// value by value with [`skip_value`] for the exact error.
 #[inline]
 pub(super) fn skip_many(buf: &[u8], pos: usize, n: u64) -> Result<usize, Error> {
-    match scan::skip::<false>(buf, pos, n, Checks::default()) {
+    match scan::skip_structure(buf, pos, n) {
         Ok(end) => Ok(end),
         Err(_) => skip_each(buf, pos, n),
     }
