@@ -23,6 +23,7 @@ const TARGETS: &[&str] = &[
     "query",
     "serde",
     "rows",
+    "query_stream",
 ];
 
 /// Targets whose input starts with configuration bytes rather than MessagePack: each seed is
@@ -50,6 +51,17 @@ const PREFIXES: &[(&str, &[&[u8]])] = &[
             &[0, 0, 1, 0, 1],
             &[0, 1, 2, 8, 0, 2],
             &[0, 2, 1, 9, 8, 1, 6],
+        ],
+    ),
+    // query_stream: path bits (two bytes), buffer limit, number of chunk sizes, sizes.
+    (
+        "query_stream",
+        &[
+            &[0x02, 0x00, 0, 1, 1],
+            &[0x0e, 0x10, 0, 2, 3, 7],
+            &[0x31, 0x00, 0, 3, 1, 64, 2],
+            &[0xf1, 0x00, 2, 1, 16],
+            &[0x00, 0x8f, 1, 0],
         ],
     ),
 ];
