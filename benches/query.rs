@@ -4,6 +4,7 @@
 //! unchecked msgpuck loop in C.
 //!
 //! - `cargo bench --bench query`: criterion, on a 128 MB dump (`MSGSKIM_QUERY_MB` to change).
+//!   Name extraction also runs resumed over 64 KiB chunks (`msgskim_stream_64k`).
 //! - `MSGSKIM_QUERY_ONESHOT_MB=1100 cargo bench --bench query`: timed runs of every task and
 //!   peer on a dump of that size, in rounds (each task and peer once per round), the best of
 //!   `MSGSKIM_QUERY_RUNS` rounds (default 3), no criterion; `MSGSKIM_QUERY_ONLY=names` runs one
@@ -51,6 +52,25 @@ fn run_names_msgskim_iter(q: &Query, buf: &[u8]) -> Answer {
             bytes += s.as_bytes().len() as u64;
         }
     }
+    (n, bytes)
+}
+
+/// Name extraction as a reader of a socket would run it: the dump arrives in 64 KiB chunks
+/// and the query resumes wherever a chunk ends (`Query::stream`), inside pages included.
+#[inline(never)]
+fn run_names_msgskim_stream(q: &Query, buf: &[u8]) -> Answer {
+    let (mut n, mut bytes) = (0u64, 0u64);
+    let mut qs = q.stream();
+    for chunk in buf.chunks(64 << 10) {
+        qs.feed(chunk, |m| {
+            if let Some(s) = m.value().as_raw_str() {
+                n += 1;
+                bytes += s.as_bytes().len() as u64;
+            }
+        })
+        .expect("valid dump");
+    }
+    qs.finish().expect("valid dump");
     (n, bytes)
 }
 
@@ -320,6 +340,11 @@ impl Setup {
             ),
             (
                 "names",
+                "msgskim_stream_64k",
+                Box::new(move || run_names_msgskim_stream(&self.names, black_box(d))),
+            ),
+            (
+                "names",
                 "rmp_serde",
                 Box::new(move || run_names_rmp_serde(black_box(d), p)),
             ),
@@ -376,7 +401,7 @@ impl Setup {
         ];
         match msgskim_bench_peers::Checked::new(d) {
             Some(c) => v.insert(
-                3,
+                5,
                 (
                     "names",
                     "msgpuck_unchecked",
