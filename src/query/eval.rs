@@ -555,7 +555,7 @@ fn walk_child<F: Sink>(
     }
 }
 
-fn walk_value<F: Sink>(
+pub(super) fn walk_value<F: Sink>(
     dfa: &Dfa,
     buf: &[u8],
     state: u32,
@@ -635,7 +635,7 @@ fn walk_value<F: Sink>(
 /// the user's callback into this loop; on its own it does, and name extraction takes about a
 /// sixth less time.
 #[inline(never)]
-fn walk_records<F: Sink>(
+pub(super) fn walk_records<F: Sink>(
     dfa: &Dfa,
     buf: &[u8],
     each: u32,

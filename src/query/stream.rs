@@ -9,11 +9,18 @@
 //! for the next chunk and is taken again, from its start, when it comes. Only two things are
 //! ever kept across chunks: the bytes of one step cut short (a token header, a map key), and a
 //! matched value until its last byte arrives.
+//!
+//! Most values are whole in the bytes at hand: those go through the slice walk (and its loop
+//! for records), their matches gathered and reported only once the walk has ended well. A
+//! value that is cut, bad, or has many matches is read step by step instead, which reports the
+//! same matches in the same order up to the cut or the error.
 
 use alloc::vec::Vec;
 use arrayvec::ArrayVec;
 
-use super::eval::{array_done, first_only, map_done, read_key, skip_many};
+use super::eval::{
+    array_done, first_only, map_done, read_key, skip_many, walk_records, walk_value, Event, Sink,
+};
 use super::trie::{Dfa, DEAD, MAX_PATH_STEPS, ROOT};
 use super::{Match, Query};
 use crate::error::{Error, ErrorKind};
@@ -79,6 +86,32 @@ enum Phase {
 struct Cursor {
     stack: ArrayVec<Open, MAX_PATH_STEPS>,
     phase: Phase,
+    /// The matches of a value read by the slice walk (at most [`GATHER_MAX`]).
+    gathered: Vec<(u32, usize, usize)>,
+}
+
+/// The most matches one value read by the slice walk may have; past it, the value is read
+/// step by step instead (its matches are held until the walk says that it is whole).
+const GATHER_MAX: usize = 64;
+
+/// The sink of the slice walk over a value that may be cut: its matches are kept until the
+/// walk ends well.
+struct Gather<'v> {
+    out: &'v mut Vec<(u32, usize, usize)>,
+    over: bool,
+}
+
+impl Sink for Gather<'_> {
+    #[inline(always)]
+    fn event(&mut self, e: Event) {
+        if let Event::Match { path, start, end } = e {
+            if self.out.len() < GATHER_MAX {
+                self.out.push((path, start, end));
+            } else {
+                self.over = true;
+            }
+        }
+    }
 }
 
 /// Whether `e`, met on the bytes received so far, only means that more bytes are needed.
@@ -114,6 +147,7 @@ impl Cursor {
         Cursor {
             stack: ArrayVec::new(),
             phase: Phase::Between,
+            gathered: Vec::with_capacity(GATHER_MAX),
         }
     }
 
@@ -204,6 +238,18 @@ impl Cursor {
                         }
                         top.left -= 1;
                         let t = st.elem_target(i, top.len);
+                        if t != DEAD && st.front.is_empty() && st.back.is_empty() {
+                            if let Some(ek) = &dfa.states[t as usize].entry_keys {
+                                // A record: the slice walk's loop for records, one at a time.
+                                let whole = self.whole(buf, abs, f, |g| {
+                                    walk_records(dfa, buf, t, ek, pos, 1, g)
+                                });
+                                if let Some(end) = whole {
+                                    pos = end;
+                                    continue;
+                                }
+                            }
+                        }
                         self.phase = if t == DEAD {
                             Phase::Skip {
                                 pending: 1,
@@ -216,7 +262,17 @@ impl Cursor {
                 }
                 Phase::Value { state } => {
                     if dfa.states[state as usize].terminals.is_empty() {
-                        self.phase = Phase::Enter { state };
+                        // A value that is whole in `buf` goes through the slice walk; one that is
+                        // cut (or bad, or with many matches) is entered step by step.
+                        self.phase = match self
+                            .whole(buf, abs, f, |g| walk_value(dfa, buf, state, pos, g))
+                        {
+                            Some(end) => {
+                                pos = end;
+                                Phase::Between
+                            }
+                            None => Phase::Enter { state },
+                        };
                         continue;
                     }
                     match skip_value(buf, pos) {
@@ -365,6 +421,34 @@ impl Cursor {
                 }
             }
         }
+    }
+
+    /// Runs `walk`, a slice walk over one value of `buf`, gathering its matches; when it ends
+    /// well (the value is whole in `buf`, sound, and has few matches), reports them and
+    /// returns the end of the value. Otherwise nothing is reported: the caller reads the value
+    /// step by step, which gives the same matches up to the cut or the error.
+    #[inline]
+    fn whole<F: FnMut(Match<'_>)>(
+        &mut self,
+        buf: &[u8],
+        abs: u64,
+        f: &mut F,
+        walk: impl FnOnce(&mut Gather<'_>) -> Result<usize, Error>,
+    ) -> Option<usize> {
+        self.gathered.clear();
+        let mut g = Gather {
+            out: &mut self.gathered,
+            over: false,
+        };
+        let end = walk(&mut g).ok().filter(|_| !g.over)?;
+        for &(path, start, end) in &self.gathered {
+            let offset = (abs + start as u64) as usize;
+            f(Match {
+                path: path as usize,
+                value: RawValue::from_checked(&buf[start..end], offset),
+            });
+        }
+        Some(end)
     }
 
     /// Skips tokens from `pos` while they are whole in `buf`, knowing that the `pending`
