@@ -12,6 +12,12 @@
 //! and the reference loop. `MSGSKIM_BENCH_CPU=1` measures the CPU time of the benchmark thread
 //! instead of wall time (Linux): time spent waiting for a core on a loaded machine is not
 //! counted.
+//!
+//! `MSGSKIM_BENCH_ONESHOT=N` skips criterion: for each dataset it runs N rounds, each timing one
+//! pass of every reader in turn (thread CPU time), and prints the best pass of each and the
+//! ratios against msgpuck. Readers taking turns in one process see the same machine state,
+//! which makes A/B comparisons steadier on a busy machine than separate criterion groups.
+//! `MSGSKIM_BENCH_ONLY=skip,mp_next,...` restricts the readers (names as printed).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -241,7 +247,100 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
     }
 }
 
+/// A reader for [`oneshot`]: its name and one pass over the buffer, returning the value count.
+type Reader<'a> = (&'static str, Box<dyn Fn(&[u8]) -> usize + 'a>);
+
+/// See `MSGSKIM_BENCH_ONESHOT` at the top of this file.
+fn oneshot(rounds: usize) {
+    let mb = env_usize("MSGSKIM_BENCH_MB", 100);
+    let data = std::env::var("MSGSKIM_BENCH_DATA").ok();
+    let only = std::env::var("MSGSKIM_BENCH_ONLY").ok();
+    let utf8 = ValidateOptions {
+        check_utf8: true,
+        ..ValidateOptions::default()
+    };
+    for (name, buf) in datasets(mb << 20) {
+        if data.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let values = msgskim_reference_all(&buf);
+        let checked = peers::Checked::new(&buf);
+        let mut readers: Vec<Reader<'_>> = vec![
+            ("skip", Box::new(msgskim_skip_all)),
+            ("skip_plain", Box::new(msgskim_plain_all)),
+            (
+                "validate",
+                Box::new(move |b| {
+                    validate(b).expect("valid input");
+                    values
+                }),
+            ),
+            (
+                "validate_utf8",
+                Box::new(move |b| {
+                    validate_with(b, &utf8).expect("valid input");
+                    values
+                }),
+            ),
+            (
+                "rmp_loop",
+                Box::new(|b| peers::rmp_skip_all(b).expect("valid input")),
+            ),
+        ];
+        if let Some(c) = checked {
+            readers.push(("mp_next", Box::new(move |_| c.mp_next_count())));
+            readers.push((
+                "mp_check",
+                Box::new(|b| {
+                    peers::mp_check_count(b)
+                        .expect("msgpuck")
+                        .expect("valid input")
+                }),
+            ));
+        }
+        if name == "messages" {
+            let links = chase_links(&buf);
+            readers.push(("chase_values", Box::new(move |_| chase(&links))));
+        }
+        readers.retain(|(r, _)| {
+            only.as_deref()
+                .map_or(true, |o| o.split(',').any(|x| x == *r))
+        });
+        let mut best = vec![Duration::MAX; readers.len()];
+        for _ in 0..rounds {
+            for ((_, f), b) in readers.iter().zip(&mut best) {
+                let t0 = peers::thread_cpu_time();
+                assert_eq!(f(black_box(&buf)), values);
+                *b = (*b).min(peers::thread_cpu_time().saturating_sub(t0));
+            }
+        }
+        let of = |r: &str| {
+            readers
+                .iter()
+                .position(|(n, _)| *n == r)
+                .map(|i| best[i].as_secs_f64())
+        };
+        for ((r, _), b) in readers.iter().zip(&best) {
+            let t = b.as_secs_f64();
+            let vs = |p: &str| of(p).map_or(String::new(), |x| format!("  {p}/this {:.3}x", x / t));
+            println!(
+                "{name:<9} {r:<14} {:>10.4} ms {}{}",
+                t * 1e3,
+                vs("mp_next"),
+                vs("mp_check")
+            );
+        }
+    }
+}
+
 fn main() {
+    if let Some(n) = std::env::var("MSGSKIM_BENCH_ONESHOT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        oneshot(n);
+        return;
+    }
     if std::env::var_os("MSGSKIM_BENCH_CPU").is_some() {
         let mut c = Criterion::default()
             .with_measurement(CpuTime)
