@@ -12,8 +12,9 @@
 //! Lead bytes whose size needs more than the byte after them (str16, bin32, array16, ...),
 //! tokens ending past the reach of a byte, and bytes that are never valid get a sentinel: the
 //! walk takes one step of the plain kernel there. Values of a few tokens (a message around a
-//! long bin) end before a block pays for itself, so the first [`WARM_UP`] tokens take plain
-//! steps too.
+//! long bin) end before a block pays for itself, so the first [`WARM_UP`] tokens take steps
+//! without blocks: in [`skip`], before the AVX2 code is entered, by calls through the
+//! per-lead-byte functions of [`super::skip_arms`]; with UTF-8 checks, plain steps.
 //!
 //! The per-byte ends come from 16-entry tables indexed by the high nibble of the lead byte, by
 //! its low nibble within the 0xc0 and 0xd0 rows, and the byte after it. The rows are derived
@@ -446,9 +447,13 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
         let t = Tables::new();
         // SAFETY: AVX2 per the caller.
-        super::walk(buf, pos, pending, |blk, win| unsafe {
-            fill::<false>(&t, blk, win)
-        })
+        super::walk_impl::<false, false>(
+            buf,
+            pos,
+            pending,
+            |blk, win| unsafe { fill::<false>(&t, blk, win) },
+            |_| 0,
+        )
     }
 
     /// The high bits of the 32 bytes of `w` (bit `i` for `w[i] >= 0x80`).
@@ -469,7 +474,7 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn skip_utf8(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
         let t = Tables::new();
         // SAFETY: AVX2 per the caller.
-        super::walk_utf8(
+        super::walk_impl::<true, true>(
             buf,
             pos,
             pending,
@@ -545,6 +550,7 @@ const fn tail_checks(utf8: bool) -> Checks {
 
 /// Skips values from `pos` until `pending` values are done, block by block while two whole
 /// blocks (and a byte) are left; the plain kernel does the rest.
+#[cfg(test)]
 #[inline(always)]
 pub(crate) fn walk(
     buf: &[u8],
@@ -552,7 +558,7 @@ pub(crate) fn walk(
     pending: u64,
     fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
 ) -> Result<usize, Doubt> {
-    walk_impl::<false>(buf, pos, pending, fill, |_| 0)
+    walk_impl::<false, true>(buf, pos, pending, fill, |_| 0)
 }
 
 /// [`walk`] that also checks that every str is UTF-8. `fill` must fill [`Block::cov`];
@@ -561,6 +567,7 @@ pub(crate) fn walk(
 /// Per token, the 32 bytes after the lead byte are tested for high bits under the mask of
 /// [`Block::cov`]: nothing for tokens that are not strs, and for ASCII strs no bit is set.
 /// Only a str with a high byte (or a str8 longer than 31 bytes) is checked on its own.
+#[cfg(test)]
 #[inline(always)]
 pub(crate) fn walk_utf8(
     buf: &[u8],
@@ -569,20 +576,21 @@ pub(crate) fn walk_utf8(
     fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
     high: impl Fn(&[u8; 32]) -> u32,
 ) -> Result<usize, Doubt> {
-    walk_impl::<true>(buf, pos, pending, fill, high)
+    walk_impl::<true, true>(buf, pos, pending, fill, high)
 }
 
+/// The walk. With `WARM`, the first [`WARM_UP`] tokens take plain steps (small values, a
+/// message of a few fields around a long bin, end before blocks pay for themselves); without,
+/// the caller took them ([`skip`] does, before it enters the AVX2 code).
 #[inline(always)]
-fn walk_impl<const UTF8: bool>(
+fn walk_impl<const UTF8: bool, const WARM: bool>(
     buf: &[u8],
     mut pos: usize,
     mut pending: u64,
     mut fill: impl FnMut(&mut Block, &[u8; BLOCK + 1]),
     high: impl Fn(&[u8; 32]) -> u32,
 ) -> Result<usize, Doubt> {
-    // Small values (a message of a few fields around a long bin) end before blocks pay for
-    // themselves: the first tokens take plain steps.
-    for _ in 0..WARM_UP {
+    for _ in 0..if WARM { WARM_UP } else { 0 } {
         if pending == 0 {
             return super::skip::<UTF8>(buf, pos, pending, tail_checks(UTF8));
         }
@@ -672,6 +680,12 @@ fn walk_impl<const UTF8: bool>(
 /// where the CPU has AVX2, the plain kernel elsewhere.
 #[inline(always)]
 pub(crate) fn skip(buf: &[u8], pos: usize, pending: u64) -> Result<usize, Doubt> {
+    // The warm-up before the AVX2 code is entered: a value of a few tokens never pays for
+    // the feature test, the call or the tables.
+    let (pos, pending) = match super::arms::skip_arms(buf, pos, pending, WARM_UP) {
+        super::arms::Warm::Done(r) => return r,
+        super::arms::Warm::Go(pos, pending) => (pos, pending),
+    };
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was just detected.
         return unsafe { avx2::skip(buf, pos, pending) };
@@ -799,6 +813,9 @@ mod tests {
                 for pending in [1, 3] {
                     let plain = super::super::skip::<false>(buf, pos, pending, Default::default());
                     assert_eq!(walk(buf, pos, pending, fill), plain, "at {pos}");
+                    // Blocks from the first token on, as after the warm-up of [`skip`].
+                    let cold = walk_impl::<false, false>(buf, pos, pending, fill, |_| 0);
+                    assert_eq!(cold, plain, "at {pos}, no warm-up");
                 }
             }
         }

@@ -7,6 +7,8 @@
 //! input, the common case, is read once, by the fast path only.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod arms;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod block;
 
 use crate::marker::{Family, HEADER_LEN, LEAD};
