@@ -373,6 +373,86 @@ fn chunked_stdin_streams_values_out_as_they_complete() {
     assert_eq!(got, expected);
 }
 
+/// One top-level value on a pipe (a single listing page) is queried as it arrives: `get` prints
+/// the names of the entries already sent while the rest of the page is still to come, and the
+/// whole output is that of the same bytes read from a file.
+#[test]
+fn get_resumes_inside_one_top_level_value_on_a_pipe() {
+    let page = gen::listing(ListingConfig {
+        seed: 31,
+        entries: 2_000,
+        page_size: 2_000,
+    });
+    assert_eq!(msgskim::skip_value(&page, 0), Ok(page.len()));
+    let file = write_file("one-page.msgpack", &page);
+    let expected = stdout(&run(
+        &["get", ".Entries[*].n", ".Flags", file.to_str().unwrap()],
+        b"",
+    ));
+    let expected: Vec<String> = expected.lines().map(str::to_owned).collect();
+    assert_eq!(expected.len(), 2_001);
+
+    let mut child = Command::new(BIN)
+        .args(["get", ".Entries[*].n", ".Flags", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    let sout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(sout).lines() {
+            if line_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // The first half of the page, in small pieces.
+    let half = page.len() / 2;
+    for piece in page[..half].chunks(1000) {
+        sin.write_all(piece).unwrap();
+        sin.flush().unwrap();
+    }
+    let mut got = vec![line_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("names printed before the page is complete")];
+    // Everything printed so far comes from the first half.
+    while let Ok(line) = line_rx.recv_timeout(Duration::from_millis(200)) {
+        got.push(line);
+    }
+    assert!(got.len() > 500 && got.len() < 1_500, "{}", got.len());
+    sin.write_all(&page[half..]).unwrap();
+    drop(sin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    got.extend(line_rx.try_iter());
+    assert!(status.success());
+    assert_eq!(got, expected);
+
+    // Cut short or damaged: the same names, then the same error, as from the file.
+    let mut bad = page.clone();
+    let entry = msgskim::query::Query::new(".Entries[700]")
+        .unwrap()
+        .first(&page)
+        .unwrap()
+        .unwrap()
+        .offset();
+    bad[entry] = 0xc1;
+    for data in [&page[..page.len() * 2 / 3], &bad[..]] {
+        let f = write_file("one-page-bad.msgpack", data);
+        let from_file = run(&["get", ".Entries[*].n", f.to_str().unwrap()], b"");
+        let piped = run(&["get", ".Entries[*].n", "-"], data);
+        assert_eq!(code(&from_file), 1);
+        assert!(from_file.stdout.len() > 1000);
+        assert_eq!(
+            (code(&piped), &piped.stdout, stderr(&piped)),
+            (code(&from_file), &from_file.stdout, stderr(&from_file))
+        );
+    }
+}
+
 #[test]
 fn check_reports_offsets_and_exit_codes() {
     let data = gen::listing(ListingConfig {

@@ -1,8 +1,10 @@
 //! `msgskim get`: values at paths, in document order, as JSON lines, TSV rows, raw msgpack or
 //! a count.
 
+use std::io::{self, Read};
+
 use clap::{Args, ValueEnum};
-use msgskim::query::{Path, Query, Rows, Step};
+use msgskim::query::{Path, Query, QueryStream, Rows, Step};
 use msgskim::{Error, Limits, RawValue, Token};
 
 use crate::input::{Chunk, Input, Progress};
@@ -11,6 +13,9 @@ use crate::{Fail, Out, PROGRESS_EVERY};
 
 /// The most fields one row may project.
 pub const MAX_FIELDS: usize = 16;
+
+/// The most one read of a stream asks for.
+const READ_SIZE: usize = 256 << 10;
 
 pub const GET_HELP: &str = "\
 Paths:
@@ -324,6 +329,15 @@ pub fn run(a: &GetArgs) -> Result<(), Fail> {
 }
 
 fn matches(q: &Query, input: Input, limits: Limits, emit: &mut Emit) -> Result<(), Fail> {
+    let input = match input {
+        Input::Stream(mut reader) => {
+            let progress = Progress::new(None);
+            let r = resumed(q, &mut *reader, emit, &progress);
+            progress.finish();
+            return r;
+        }
+        input => input,
+    };
     input
         .for_each(limits, |chunk, progress| {
             let (base, bytes) = match chunk {
@@ -345,6 +359,52 @@ fn matches(q: &Query, input: Input, limits: Limits, emit: &mut Emit) -> Result<(
             emit.pause(false)
         })
         .map(drop)
+}
+
+/// Matches over a stream: the query resumes wherever a read ends, so one huge top-level value
+/// (a 2 GB map on standard input) is read as it arrives, never held whole, and each match is
+/// printed once its last byte is in (output is flushed before every read). The matches and
+/// errors are those of a mapped file with the same bytes.
+fn resumed(
+    q: &Query,
+    reader: &mut dyn Read,
+    emit: &mut Emit,
+    progress: &Progress,
+) -> Result<(), Fail> {
+    // Memory follows what the matches need, as with a mapped file: no buffer limit.
+    let mut qs = QueryStream::with_max_buffer(q, usize::MAX);
+    let mut buf = vec![0u8; READ_SIZE];
+    let mut total = 0u64;
+    loop {
+        emit.pause(true)?;
+        let n = loop {
+            match reader.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Fail::Io("cannot read input".into(), e)),
+            }
+        };
+        if n == 0 {
+            qs.finish()?;
+            return Ok(());
+        }
+        total += n as u64;
+        progress.set(total);
+        let mut failed = None;
+        let r = qs.feed(&buf[..n], |m| {
+            if failed.is_none() {
+                // Offsets are counted from the start of the stream.
+                match emit.row(&[Some(m.value())], 0) {
+                    Ok(()) => emit.tick(progress, m.offset() as u64),
+                    Err(e) => failed = Some(e),
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        r?;
+    }
 }
 
 fn project<const N: usize>(
