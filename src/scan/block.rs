@@ -540,6 +540,18 @@ fn str_ok(buf: &[u8], from: usize, to: usize) -> bool {
         .is_some_and(|p| p.is_ascii() || super::utf8_ok(p))
 }
 
+/// The structure walk's step at a sentinel: one step of the plain kernel at `p`, `None` where
+/// no whole header zone is left. Out of line and marked cold, so that the walk's loop is laid
+/// out for the common case: straight-line code with one taken branch, back, per token.
+#[cold]
+#[inline(never)]
+fn sentinel_step(buf: &[u8], p: usize, pending: u64) -> Result<Option<(usize, u64)>, Doubt> {
+    let Some(h) = buf.get(p..p + ZONE) else {
+        return Ok(None);
+    };
+    checked_step::<false>(buf, h, p, pending).map(Some)
+}
+
 /// The checks of the plain kernel that finishes a walk.
 const fn tail_checks(utf8: bool) -> Checks {
     Checks {
@@ -647,11 +659,17 @@ fn walk_impl<const UTF8: bool, const WARM: bool>(
                 }
             } else {
                 let p = base + off;
-                let Some(h) = buf.get(p..p + ZONE) else {
+                let step = if UTF8 {
+                    buf.get(p..p + ZONE)
+                        .map(|h| checked_step::<UTF8>(buf, h, p, pending))
+                        .transpose()?
+                } else {
+                    sentinel_step(buf, p, pending)?
+                };
+                let Some((np, npending)) = step else {
                     pos = p;
                     break 'blocks;
                 };
-                let (np, npending) = checked_step::<UTF8>(buf, h, p, pending)?;
                 pending = npending;
                 off = np - base;
                 if pending == 0 {
