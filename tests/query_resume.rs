@@ -3,7 +3,7 @@
 //! slice evaluation of the whole input, and subtrees no path needs pass without being held.
 
 use msgskim::gen::{listing, ListingConfig, Rng};
-use msgskim::query::{Path, Query, QueryStream, Step};
+use msgskim::query::{Path, Query, QueryStream, Rows, Step};
 use msgskim::{Error, ErrorKind};
 
 type Found = (Vec<(usize, usize, Vec<u8>)>, Option<Error>);
@@ -470,4 +470,105 @@ fn a_held_match_is_bounded_by_the_buffer_limit() {
         (err.offset(), err.kind()),
         (1, ErrorKind::BufferLimit { limit: 1000 })
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Row projections resumed the same way (`Rows::stream`).
+
+type FoundRows<const N: usize> = (Vec<[Option<(usize, Vec<u8>)>; N]>, Option<Error>);
+
+fn owned<const N: usize>(r: [Option<msgskim::RawValue<'_>>; N]) -> [Option<(usize, Vec<u8>)>; N] {
+    r.map(|v| v.map(|v| (v.offset(), v.as_bytes().to_vec())))
+}
+
+fn slice_rows<const N: usize>(rows: &Rows<N>, doc: &[u8]) -> FoundRows<N> {
+    let mut got = Vec::new();
+    let err = rows.for_each(doc, |r| got.push(owned(r))).err();
+    (got, err)
+}
+
+fn stream_rows<const N: usize>(rows: &Rows<N>, doc: &[u8], sizes: &[usize]) -> FoundRows<N> {
+    let mut rs = rows.stream();
+    let mut got = Vec::new();
+    let mut fed = 0;
+    let mut i = 0;
+    while fed < doc.len() {
+        let n = sizes[i % sizes.len()].min(doc.len() - fed);
+        i += 1;
+        let r = rs.feed(&doc[fed..fed + n], |r| got.push(owned(r)));
+        fed += n;
+        if let Err(e) = r {
+            assert!(!e.is_truncated(), "feed gave {e}");
+            assert_eq!(rs.finish(), Err(e));
+            return (got, Some(e));
+        }
+    }
+    let err = rs.finish().err();
+    if err.is_none() {
+        assert_eq!(rs.buffered(), 0);
+    }
+    (got, err)
+}
+
+#[test]
+fn random_rows_and_chunkings_give_the_slice_rows() {
+    let mut rng = Rng::new(0x2025);
+    let (mut rows_seen, mut errors) = (0, 0);
+    for round in 0..3000 {
+        let doc = random_doc(&mut rng);
+        let doc = if rng.chance(30) {
+            damage(&mut rng, &doc)
+        } else {
+            doc
+        };
+        let text = |rng: &mut Rng| {
+            let n = rng.below(3) as usize;
+            Path::from_steps((0..n).map(|_| random_step(rng)).collect()).to_string()
+        };
+        let row = {
+            // At least one step, mostly a wildcard.
+            let mut p = text(&mut rng);
+            if p == "." || rng.chance(50) {
+                p = if p == "." { String::new() } else { p };
+                p.push_str(if rng.chance(50) { "[*]" } else { ".*" });
+            }
+            p
+        };
+        let (f0, f1) = (text(&mut rng), text(&mut rng));
+        let rows = Rows::new(&row, [f0.as_str(), f1.as_str()]).unwrap();
+        let want = slice_rows(&rows, &doc);
+        for _ in 0..3 {
+            let max = [1, 3, 17, 400][rng.below(4) as usize];
+            let sizes = random_sizes(&mut rng, max);
+            assert_eq!(
+                stream_rows(&rows, &doc, &sizes),
+                want,
+                "round {round}, rows {row} [{f0}, {f1}], chunks {sizes:?}, doc {doc:02x?}"
+            );
+        }
+        rows_seen += want.0.len();
+        errors += usize::from(want.1.is_some());
+    }
+    assert!(rows_seen > 1000 && errors > 300, "{rows_seen} {errors}");
+}
+
+#[test]
+fn listing_rows_fed_one_byte_at_a_time_and_damaged() {
+    let dump = listing(ListingConfig {
+        seed: 6,
+        entries: 1_500,
+        page_size: 600,
+    });
+    let rows = Rows::new(".Entries[*]", [".n", ".s", ".*"]).unwrap();
+    let want = slice_rows(&rows, &dump);
+    assert_eq!(want.0.len(), 1_500);
+    for sizes in [&[1][..], &[7, 4096], &[65536]] {
+        assert_eq!(stream_rows(&rows, &dump, sizes), want);
+    }
+    let mut rng = Rng::new(61);
+    for _ in 0..300 {
+        let d = damage(&mut rng, &dump);
+        let sizes = random_sizes(&mut rng, 2000);
+        assert_eq!(stream_rows(&rows, &d, &sizes), slice_rows(&rows, &d));
+    }
 }

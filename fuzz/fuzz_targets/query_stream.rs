@@ -7,11 +7,13 @@
 //! Without a limit, the matches (path, absolute offset, bytes) and the error (kind and offset)
 //! must be exactly the slice's, and a truncation must come out of `finish` only. With a limit,
 //! the stream may instead stop with `BufferLimit`, after a prefix of the slice's matches; the
-//! bytes held between chunks never exceed the limit.
+//! bytes held between chunks never exceed the limit. A row projection (row path and two
+//! fields picked by the same bytes) is checked the same way, `Rows::stream` against
+//! `Rows::for_each`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use msgskim::query::{Query, QueryStream};
+use msgskim::query::{Query, QueryStream, RowStream, Rows};
 use msgskim::{Error, ErrorKind};
 
 const PATHS: &[&str] = &[
@@ -32,6 +34,9 @@ const PATHS: &[&str] = &[
     ".n",
     "[1][\"\"]",
 ];
+
+const ROW_PATHS: &[&str] = &[".Entries[*]", "[*]", ".*", "[0]", ".", ".a[*]"];
+const FIELDS: &[&str] = &[".n", ".s", ".", ".a", "[0]", ".*", ".b[-1]"];
 
 type Found = (Vec<(usize, usize, Vec<u8>)>, Option<Error>);
 
@@ -101,6 +106,40 @@ fn run(data: &[u8]) -> Option<()> {
             assert!(want.0.starts_with(&got.0), "{got:?} vs {want:?}");
         }
         _ => assert_eq!(got, want, "chunks {sizes:?}, paths {texts:?}"),
+    }
+
+    // A row projection picked by the same bytes, the same way.
+    let row = ROW_PATHS[usize::from(m0) % ROW_PATHS.len()];
+    let fields = [
+        FIELDS[usize::from(m1) % FIELDS.len()],
+        FIELDS[usize::from(m1 >> 4) % FIELDS.len()],
+    ];
+    let rows = Rows::new(row, fields).expect("the paths compile");
+    let owned = |r: [Option<msgskim::RawValue<'_>>; 2]| {
+        r.map(|v| v.map(|v| (v.offset(), v.as_bytes().to_vec())))
+    };
+    let mut want = (Vec::new(), None);
+    want.1 = rows.for_each(doc, |r| want.0.push(owned(r))).err();
+    let mut rs = RowStream::with_max_buffer(&rows, max_buffer);
+    let mut got = (Vec::new(), None);
+    let (mut fed, mut i) = (0, 0);
+    while fed < doc.len() {
+        let k = sizes[i % sizes.len()].min(doc.len() - fed);
+        i += 1;
+        let r = rs.feed(&doc[fed..fed + k], |r| got.0.push(owned(r)));
+        fed += k;
+        if let Err(e) = r {
+            assert!(!e.is_truncated(), "feed gave {e}");
+            got.1 = Some(e);
+            break;
+        }
+    }
+    if got.1.is_none() {
+        got.1 = rs.finish().err();
+    }
+    match got.1.map(|e| e.kind()) {
+        Some(ErrorKind::BufferLimit { .. }) => assert!(want.0.starts_with(&got.0)),
+        _ => assert_eq!(got, want, "chunks {sizes:?}, rows {row} {fields:?}"),
     }
     Some(())
 }

@@ -108,7 +108,8 @@
 //! # Ok::<(), msgskim::Error>(())
 //! ```
 //!
-//! A [`Rows`] projection runs over slices and frames only.
+//! A [`Rows`] projection resumes the same way ([`Rows::stream`] gives a [`RowStream`]), each
+//! row held until its row value ends.
 //!
 //! # On demand
 //!
@@ -165,7 +166,7 @@ use alloc::vec::Vec;
 use core::iter::FusedIterator;
 
 pub use parse::{Path, Step};
-pub use stream::QueryStream;
+pub use stream::{QueryStream, RowStream};
 pub use trie::MAX_PATH_STEPS;
 
 use crate::error::{Error, ErrorKind};

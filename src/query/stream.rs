@@ -22,7 +22,7 @@ use super::eval::{
     array_done, first_only, map_done, read_key, skip_many, walk_records, walk_value, Event, Sink,
 };
 use super::trie::{Dfa, DEAD, MAX_PATH_STEPS, ROOT};
-use super::{Match, Query};
+use super::{Match, Query, Rows};
 use crate::error::{Error, ErrorKind};
 use crate::head::decode_head;
 use crate::marker::{Family, LEAD};
@@ -86,31 +86,44 @@ enum Phase {
 struct Cursor {
     stack: ArrayVec<Open, MAX_PATH_STEPS>,
     phase: Phase,
-    /// The matches of a value read by the slice walk (at most [`GATHER_MAX`]).
-    gathered: Vec<(u32, usize, usize)>,
+    /// The events of a value read by the slice walk (at most [`GATHER_MAX`]).
+    gathered: Vec<Event>,
 }
 
-/// The most matches one value read by the slice walk may have; past it, the value is read
-/// step by step instead (its matches are held until the walk says that it is whole).
+/// The most events (matches, row starts and ends) one value read by the slice walk may give;
+/// past it, the value is read step by step instead (its events are held until the walk says
+/// that it is whole).
 const GATHER_MAX: usize = 64;
 
 /// The sink of the slice walk over a value that may be cut: its matches are kept until the
 /// walk ends well.
 struct Gather<'v> {
-    out: &'v mut Vec<(u32, usize, usize)>,
+    out: &'v mut Vec<Event>,
     over: bool,
 }
 
 impl Sink for Gather<'_> {
     #[inline(always)]
     fn event(&mut self, e: Event) {
-        if let Event::Match { path, start, end } = e {
-            if self.out.len() < GATHER_MAX {
-                self.out.push((path, start, end));
-            } else {
-                self.over = true;
-            }
+        if self.out.len() < GATHER_MAX {
+            self.out.push(e);
+        } else {
+            self.over = true;
         }
+    }
+}
+
+/// The sink of the slice walk over a value known to be whole: every event straight on.
+struct Direct<'b, 'f, F> {
+    buf: &'b [u8],
+    abs: u64,
+    f: &'f mut F,
+}
+
+impl<F: FnMut(&[u8], u64, Event)> Sink for Direct<'_, '_, F> {
+    #[inline(always)]
+    fn event(&mut self, e: Event) {
+        (self.f)(self.buf, self.abs, e);
     }
 }
 
@@ -156,7 +169,7 @@ impl Cursor {
     /// bytes behind them, at the next call. With `eof`, `buf` is the end of the input: the
     /// run either ends between top-level values or fails.
     #[allow(clippy::too_many_lines)]
-    fn run<F: FnMut(Match<'_>)>(
+    fn run<F: FnMut(&[u8], u64, Event)>(
         &mut self,
         dfa: &Dfa,
         buf: &[u8],
@@ -261,7 +274,8 @@ impl Cursor {
                     }
                 }
                 Phase::Value { state } => {
-                    if dfa.states[state as usize].terminals.is_empty() {
+                    let st = &dfa.states[state as usize];
+                    if st.terminals.is_empty() && !st.row {
                         // A value that is whole in `buf` goes through the slice walk; one that is
                         // cut (or bad, or with many matches) is entered step by step.
                         self.phase = match self
@@ -276,7 +290,7 @@ impl Cursor {
                         continue;
                     }
                     match skip_value(buf, pos) {
-                        Ok(end) => pos = self.matched(dfa, state, buf, abs, pos, end, f),
+                        Ok(end) => pos = self.matched(dfa, state, buf, abs, pos, end, f)?,
                         Err(e) if waits(&e, eof) => {
                             self.phase = Phase::Hold {
                                 state,
@@ -295,7 +309,7 @@ impl Cursor {
                     if eof {
                         // The whole value is in `buf`: the slice skip gives its error.
                         match skip_value(buf, pos) {
-                            Ok(end) => pos = self.matched(dfa, state, buf, abs, pos, end, f),
+                            Ok(end) => pos = self.matched(dfa, state, buf, abs, pos, end, f)?,
                             Err(e) => return Err(shifted(e, abs)),
                         }
                         continue;
@@ -328,7 +342,7 @@ impl Cursor {
                         };
                         return Ok(pos);
                     }
-                    pos = self.matched(dfa, state, buf, abs, pos, p, f);
+                    pos = self.matched(dfa, state, buf, abs, pos, p, f)?;
                 }
                 Phase::Enter { state } => {
                     let st = &dfa.states[state as usize];
@@ -428,7 +442,7 @@ impl Cursor {
     /// returns the end of the value. Otherwise nothing is reported: the caller reads the value
     /// step by step, which gives the same matches up to the cut or the error.
     #[inline]
-    fn whole<F: FnMut(Match<'_>)>(
+    fn whole<F: FnMut(&[u8], u64, Event)>(
         &mut self,
         buf: &[u8],
         abs: u64,
@@ -441,12 +455,8 @@ impl Cursor {
             over: false,
         };
         let end = walk(&mut g).ok().filter(|_| !g.over)?;
-        for &(path, start, end) in &self.gathered {
-            let offset = (abs + start as u64) as usize;
-            f(Match {
-                path: path as usize,
-                value: RawValue::from_checked(&buf[start..end], offset),
-            });
+        for &e in &self.gathered {
+            f(buf, abs, e);
         }
         Some(end)
     }
@@ -493,11 +503,12 @@ impl Cursor {
         Ok(pos)
     }
 
-    /// The value `start..end` of `buf` is under `state`, which has terminals: reports them and
+    /// The value `start..end` of `buf` is under `state`, which has terminals or is a row:
+    /// reports its matches (a row: the row, through the slice walk of the whole value) and
     /// returns where the evaluation goes on.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn matched<F: FnMut(Match<'_>)>(
+    fn matched<F: FnMut(&[u8], u64, Event)>(
         &mut self,
         dfa: &Dfa,
         state: u32,
@@ -506,24 +517,23 @@ impl Cursor {
         start: usize,
         end: usize,
         f: &mut F,
-    ) -> usize {
+    ) -> Result<usize, Error> {
         let st = &dfa.states[state as usize];
-        // The offset of a value is a `usize` like a slice index; a stream longer than the
-        // address space (on a 32-bit target) wraps it.
-        let offset = (abs + start as u64) as usize;
-        let value = RawValue::from_checked(&buf[start..end], offset);
+        if st.row {
+            let mut direct = Direct { buf, abs, f };
+            walk_value(dfa, &buf[..end], state, start, &mut direct).map_err(|e| shifted(e, abs))?;
+            self.phase = Phase::Between;
+            return Ok(end);
+        }
         for &path in st.terminals.iter() {
-            f(Match {
-                path: path as usize,
-                value,
-            });
+            f(buf, abs, Event::Match { path, start, end });
         }
         if st.is_leaf() {
             self.phase = Phase::Between;
-            end
+            Ok(end)
         } else {
             self.phase = Phase::Enter { state };
-            start
+            Ok(start)
         }
     }
 }
@@ -596,6 +606,12 @@ impl Cursor {
 #[derive(Clone, Debug)]
 pub struct QueryStream<'q> {
     query: &'q Query,
+    inner: Resumer,
+}
+
+/// The buffer and the evaluation state behind [`QueryStream`] and [`RowStream`].
+#[derive(Clone, Debug)]
+struct Resumer {
     cursor: Cursor,
     /// Kept bytes; those before `start` are used and wait to be dropped.
     buf: Vec<u8>,
@@ -604,6 +620,120 @@ pub struct QueryStream<'q> {
     base: u64,
     max_buffer: usize,
     failed: Option<Error>,
+}
+
+impl Resumer {
+    fn new(max_buffer: usize) -> Self {
+        Resumer {
+            cursor: Cursor::new(),
+            buf: Vec::new(),
+            start: 0,
+            base: 0,
+            max_buffer,
+            failed: None,
+        }
+    }
+
+    fn feed<F: FnMut(&[u8], u64, Event)>(
+        &mut self,
+        dfa: &Dfa,
+        chunk: &[u8],
+        f: &mut F,
+    ) -> Result<(), Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let r = if self.start == self.buf.len() {
+            // Nothing kept: read the chunk where it is and keep what is left of it.
+            self.buf.clear();
+            self.start = 0;
+            match self.cursor.run(dfa, chunk, self.base, false, f) {
+                Ok(used) => {
+                    self.base += used as u64;
+                    let rest = &chunk[used..];
+                    if rest.len() > self.max_buffer {
+                        Err(self.over_limit())
+                    } else {
+                        self.buf.extend_from_slice(rest);
+                        Ok(())
+                    }
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            self.buf.extend_from_slice(chunk);
+            match self
+                .cursor
+                .run(dfa, &self.buf[self.start..], self.base, false, f)
+            {
+                Ok(used) => {
+                    self.start += used;
+                    self.base += used as u64;
+                    self.compact();
+                    if self.buf.len() - self.start > self.max_buffer {
+                        Err(self.over_limit())
+                    } else {
+                        Ok(())
+                    }
+                }
+                Err(e) => Err(e),
+            }
+        };
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn finish(&mut self, dfa: &Dfa) -> Result<(), Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let r = self.cursor.run(
+            dfa,
+            &self.buf[self.start..],
+            self.base,
+            true,
+            &mut |_: &[u8], _: u64, _: Event| {
+                // At the end of the input, nothing that waited can complete.
+                debug_assert!(false, "an event at the end of the input");
+            },
+        );
+        match r {
+            Ok(used) => {
+                self.start += used;
+                self.base += used as u64;
+                self.compact();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Drops used bytes when they are at least as many as the kept ones, so that each kept
+    /// byte is moved a bounded number of times in all.
+    fn compact(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start >= self.buf.len() - self.start {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    #[cold]
+    fn over_limit(&self) -> Error {
+        Error::new(
+            self.base,
+            ErrorKind::BufferLimit {
+                limit: self.max_buffer,
+            },
+        )
+    }
+
+    #[cold]
+    fn fail(&mut self, e: Error) -> Error {
+        self.failed = Some(e);
+        e
+    }
 }
 
 impl Query {
@@ -675,12 +805,7 @@ impl<'q> QueryStream<'q> {
     pub fn with_max_buffer(query: &'q Query, max_buffer: usize) -> Self {
         QueryStream {
             query,
-            cursor: Cursor::new(),
-            buf: Vec::new(),
-            start: 0,
-            base: 0,
-            max_buffer,
-            failed: None,
+            inner: Resumer::new(max_buffer),
         }
     }
 
@@ -725,47 +850,18 @@ impl<'q> QueryStream<'q> {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn feed<F: FnMut(Match<'_>)>(&mut self, chunk: &[u8], mut f: F) -> Result<(), Error> {
-        if let Some(e) = self.failed {
-            return Err(e);
-        }
-        let dfa = &self.query.dfa;
-        let r = if self.start == self.buf.len() {
-            // Nothing kept: read the chunk where it is and keep what is left of it.
-            self.buf.clear();
-            self.start = 0;
-            match self.cursor.run(dfa, chunk, self.base, false, &mut f) {
-                Ok(used) => {
-                    self.base += used as u64;
-                    let rest = &chunk[used..];
-                    if rest.len() > self.max_buffer {
-                        Err(self.over_limit())
-                    } else {
-                        self.buf.extend_from_slice(rest);
-                        Ok(())
-                    }
+        self.inner.feed(
+            &self.query.dfa,
+            chunk,
+            &mut |buf: &[u8], abs: u64, e: Event| {
+                if let Event::Match { path, start, end } = e {
+                    f(Match {
+                        path: path as usize,
+                        value: value(buf, abs, start, end),
+                    });
                 }
-                Err(e) => Err(e),
-            }
-        } else {
-            self.buf.extend_from_slice(chunk);
-            match self
-                .cursor
-                .run(dfa, &self.buf[self.start..], self.base, false, &mut f)
-            {
-                Ok(used) => {
-                    self.start += used;
-                    self.base += used as u64;
-                    self.compact();
-                    if self.buf.len() - self.start > self.max_buffer {
-                        Err(self.over_limit())
-                    } else {
-                        Ok(())
-                    }
-                }
-                Err(e) => Err(e),
-            }
-        };
-        r.map_err(|e| self.fail(e))
+            },
+        )
     }
 
     /// Ends the input: checks that it stopped between two top-level values.
@@ -788,28 +884,7 @@ impl<'q> QueryStream<'q> {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn finish(&mut self) -> Result<(), Error> {
-        if let Some(e) = self.failed {
-            return Err(e);
-        }
-        let r = self.cursor.run(
-            &self.query.dfa,
-            &self.buf[self.start..],
-            self.base,
-            true,
-            &mut |_: Match<'_>| {
-                // At the end of the input, nothing that waited can complete.
-                debug_assert!(false, "a match at the end of the input");
-            },
-        );
-        match r {
-            Ok(used) => {
-                self.start += used;
-                self.base += used as u64;
-                self.compact();
-                Ok(())
-            }
-            Err(e) => Err(self.fail(e)),
-        }
+        self.inner.finish(&self.query.dfa)
     }
 
     /// The absolute offset of the first byte not used yet: where the next step starts.
@@ -825,7 +900,7 @@ impl<'q> QueryStream<'q> {
     /// ```
     #[must_use]
     pub fn position(&self) -> u64 {
-        self.base
+        self.inner.base
     }
 
     /// The number of bytes in the internal buffer now: those kept for the next chunk (and
@@ -851,34 +926,204 @@ impl<'q> QueryStream<'q> {
     /// ```
     #[must_use]
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.inner.buf.len()
     }
+}
 
-    /// Drops used bytes when they are at least as many as the kept ones, so that each kept
-    /// byte is moved a bounded number of times in all.
-    fn compact(&mut self) {
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
-        } else if self.start >= self.buf.len() - self.start {
-            self.buf.drain(..self.start);
-            self.start = 0;
+/// The value `start..end` of `buf`, whose first byte is at absolute offset `abs`.
+#[inline(always)]
+fn value(buf: &[u8], abs: u64, start: usize, end: usize) -> RawValue<'_> {
+    // The offset of a value is a `usize` like a slice index; a stream longer than the address
+    // space (on a 32-bit target) wraps it.
+    RawValue::from_checked(&buf[start..end], (abs + start as u64) as usize)
+}
+
+/// A [`Rows`] projection evaluated over input that arrives in chunks of any size, resuming
+/// wherever a chunk ends, like [`QueryStream`]: each row comes out as soon as the last byte
+/// of its row value has arrived.
+///
+/// The rows and errors are exactly those of [`Rows::for_each`] over all the chunks
+/// concatenated. Subtrees outside the rows that no field needs pass without being held; each
+/// row value (a listing entry, say) is held until it ends, so that all its fields can be
+/// handed out together, and the buffer limit bounds it as it bounds a matched value.
+///
+/// # Examples
+///
+/// ```
+/// use msgskim::query::Rows;
+///
+/// // One listing page of 300 entries, arriving 100 bytes at a time.
+/// let page = msgskim::gen::listing(msgskim::gen::ListingConfig { seed: 3, entries: 300, page_size: 300 });
+/// let rows = Rows::new(".Entries[*]", [".n", ".s"])?;
+/// let mut rs = rows.stream();
+/// let (mut count, mut sized) = (0, 0);
+/// for chunk in page.chunks(100) {
+///     rs.feed(chunk, |[name, size]| {
+///         assert!(name.and_then(|n| n.as_str()).is_some());
+///         sized += usize::from(size.is_some());
+///         count += 1;
+///     })?;
+/// }
+/// rs.finish()?;
+/// assert_eq!(count, 300);
+/// let mut want = 0;
+/// rows.for_each(&page, |[_, s]| want += usize::from(s.is_some()))?;
+/// assert_eq!(sized, want);
+/// # Ok::<(), msgskim::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RowStream<'r, const N: usize> {
+    rows: &'r Rows<N>,
+    inner: Resumer,
+}
+
+impl<const N: usize> Rows<N> {
+    /// A resumable evaluation of this projection over input fed in chunks (see
+    /// [`RowStream`]), with the default buffer limit
+    /// ([`StreamConfig::DEFAULT_MAX_BUFFER`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // [{"a": 1}, {"a": 2}], one byte at a time.
+    /// let rows = msgskim::query::Rows::new("[*]", [".a"])?;
+    /// let mut rs = rows.stream();
+    /// let mut got = Vec::new();
+    /// for byte in b"\x92\x81\xa1a\x01\x81\xa1a\x02" {
+    ///     rs.feed(&[*byte], |[a]| got.push(a.and_then(|v| v.as_i64())))?;
+    /// }
+    /// rs.finish()?;
+    /// assert_eq!(got, [Some(1), Some(2)]);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[must_use]
+    pub fn stream(&self) -> RowStream<'_, N> {
+        RowStream::with_max_buffer(self, StreamConfig::DEFAULT_MAX_BUFFER)
+    }
+}
+
+impl<'r, const N: usize> RowStream<'r, N> {
+    /// A resumable evaluation of `rows` that holds at most `max_buffer` bytes between two
+    /// chunks (see [`QueryStream::with_max_buffer`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use msgskim::{query::{Rows, RowStream}, ErrorKind};
+    /// // [{"a": bin of 100 bytes}]: the row cannot be held in 64 bytes.
+    /// let mut doc = b"\x91\x81\xa1a\xc4\x64".to_vec();
+    /// doc.extend([0u8; 100]);
+    /// let rows = Rows::new("[*]", [".a"])?;
+    /// let mut rs = RowStream::with_max_buffer(&rows, 64);
+    /// let err = doc.chunks(16).try_for_each(|c| rs.feed(c, |_| ())).unwrap_err();
+    /// assert_eq!((err.offset(), err.kind()), (1, ErrorKind::BufferLimit { limit: 64 }));
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_buffer(rows: &'r Rows<N>, max_buffer: usize) -> Self {
+        RowStream {
+            rows,
+            inner: Resumer::new(max_buffer),
         }
     }
 
-    #[cold]
-    fn over_limit(&self) -> Error {
-        Error::new(
-            self.base,
-            ErrorKind::BufferLimit {
-                limit: self.max_buffer,
+    /// Reads `chunk`, the next bytes of the input, and calls `f` with every row that it
+    /// completes, in document order; the values borrow the chunk or the internal buffer for
+    /// the time of the call.
+    ///
+    /// # Errors
+    ///
+    /// As [`QueryStream::feed`]: the first error of the input as [`Rows::for_each`] finds it
+    /// (offsets from the start of the stream), [`ErrorKind::BufferLimit`] past the buffer
+    /// limit; a truncation waits for more bytes. After an error, every call returns it again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rows = msgskim::query::Rows::new("[*]", [".a", ".b"])?;
+    /// let mut rs = rows.stream();
+    /// let mut n = 0;
+    /// // [{"a": 1, "b": 2}, {"a": 3}], cut inside the second row.
+    /// rs.feed(b"\x92\x82\xa1a\x01\xa1b\x02\x81\xa1", |_| n += 1)?;
+    /// assert_eq!(n, 1);
+    /// rs.feed(b"a\x03", |[a, b]| {
+    ///     assert_eq!((a.and_then(|v| v.as_i64()), b), (Some(3), None));
+    ///     n += 1;
+    /// })?;
+    /// rs.finish()?;
+    /// assert_eq!(n, 2);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn feed<F>(&mut self, chunk: &[u8], mut f: F) -> Result<(), Error>
+    where
+        F: FnMut([Option<RawValue<'_>>; N]),
+    {
+        // A row is read whole within one call over one buffer (row values are held), so
+        // positions stay valid from its start to its end.
+        let mut row: [Option<(usize, usize)>; N] = [None; N];
+        self.inner.feed(
+            &self.rows.dfa,
+            chunk,
+            &mut |buf: &[u8], abs: u64, e: Event| match e {
+                Event::Match { path, start, end } => {
+                    if let Some(slot @ None) = row.get_mut(path as usize) {
+                        *slot = Some((start, end));
+                    }
+                }
+                Event::RowStart(_) => row = [None; N],
+                Event::RowEnd => f(row.map(|r| r.map(|(start, end)| value(buf, abs, start, end)))),
             },
         )
     }
 
-    #[cold]
-    fn fail(&mut self, e: Error) -> Error {
-        self.failed = Some(e);
-        e
+    /// Ends the input: checks that it stopped between two top-level values.
+    ///
+    /// # Errors
+    ///
+    /// As [`QueryStream::finish`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rows = msgskim::query::Rows::new("[*]", ["."])?;
+    /// let mut rs = rows.stream();
+    /// rs.feed(&[0x92, 0x01], |_| ())?;
+    /// assert!(rs.finish().unwrap_err().is_truncated());
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.inner.finish(&self.rows.dfa)
+    }
+
+    /// The absolute offset of the first byte not used yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rows = msgskim::query::Rows::new("[*]", ["."])?;
+    /// let mut rs = rows.stream();
+    /// rs.feed(&[0x92, 0x01, 0x92], |_| ())?; // [1, [ ... cut
+    /// assert_eq!(rs.position(), 2); // the second row is held from its start
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.inner.base
+    }
+
+    /// The number of bytes in the internal buffer now (see [`QueryStream::buffered`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rows = msgskim::query::Rows::new("[*]", ["."])?;
+    /// let mut rs = rows.stream();
+    /// rs.feed(&[0x92, 0x01, 0x92], |_| ())?;
+    /// assert_eq!(rs.buffered(), 1);
+    /// # Ok::<(), msgskim::Error>(())
+    /// ```
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.inner.buf.len()
     }
 }
