@@ -385,51 +385,57 @@ fn get_resumes_inside_one_top_level_value_on_a_pipe() {
     });
     assert_eq!(msgskim::skip_value(&page, 0), Ok(page.len()));
     let file = write_file("one-page.msgpack", &page);
-    let expected = stdout(&run(
-        &["get", ".Entries[*].n", ".Flags", file.to_str().unwrap()],
-        b"",
-    ));
-    let expected: Vec<String> = expected.lines().map(str::to_owned).collect();
-    assert_eq!(expected.len(), 2_001);
+    // Matches, and rows (two paths under one `[*]`).
+    for paths in [
+        [".Entries[*].n", ".Flags"],
+        [".Entries[*].n", ".Entries[*].s"],
+    ] {
+        let expected = stdout(&run(
+            &[&["get"][..], &paths, &[file.to_str().unwrap()]].concat(),
+            b"",
+        ));
+        let expected: Vec<String> = expected.lines().map(str::to_owned).collect();
+        assert!(expected.len() >= 2_000, "{paths:?}");
 
-    let mut child = Command::new(BIN)
-        .args(["get", ".Entries[*].n", ".Flags", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sin = child.stdin.take().unwrap();
-    let (line_tx, line_rx) = mpsc::channel::<String>();
-    let sout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(sout).lines() {
-            if line_tx.send(line.unwrap()).is_err() {
-                break;
+        let mut child = Command::new(BIN)
+            .args([&["get"][..], &paths, &["-"]].concat())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut sin = child.stdin.take().unwrap();
+        let (line_tx, line_rx) = mpsc::channel::<String>();
+        let sout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(sout).lines() {
+                if line_tx.send(line.unwrap()).is_err() {
+                    break;
+                }
             }
+        });
+        // The first half of the page, in small pieces.
+        let half = page.len() / 2;
+        for piece in page[..half].chunks(1000) {
+            sin.write_all(piece).unwrap();
+            sin.flush().unwrap();
         }
-    });
-    // The first half of the page, in small pieces.
-    let half = page.len() / 2;
-    for piece in page[..half].chunks(1000) {
-        sin.write_all(piece).unwrap();
-        sin.flush().unwrap();
+        let mut got = vec![line_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("names printed before the page is complete")];
+        // Everything printed so far comes from the first half.
+        while let Ok(line) = line_rx.recv_timeout(Duration::from_millis(200)) {
+            got.push(line);
+        }
+        assert!(got.len() > 500 && got.len() < 1_500, "{}", got.len());
+        sin.write_all(&page[half..]).unwrap();
+        drop(sin);
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        got.extend(line_rx.try_iter());
+        assert!(status.success());
+        assert_eq!(got, expected, "{paths:?}");
     }
-    let mut got = vec![line_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("names printed before the page is complete")];
-    // Everything printed so far comes from the first half.
-    while let Ok(line) = line_rx.recv_timeout(Duration::from_millis(200)) {
-        got.push(line);
-    }
-    assert!(got.len() > 500 && got.len() < 1_500, "{}", got.len());
-    sin.write_all(&page[half..]).unwrap();
-    drop(sin);
-    let status = child.wait().unwrap();
-    reader.join().unwrap();
-    got.extend(line_rx.try_iter());
-    assert!(status.success());
-    assert_eq!(got, expected);
 
     // Cut short or damaged: the same names, then the same error, as from the file.
     let mut bad = page.clone();
@@ -440,10 +446,18 @@ fn get_resumes_inside_one_top_level_value_on_a_pipe() {
         .unwrap()
         .offset();
     bad[entry] = 0xc1;
-    for data in [&page[..page.len() * 2 / 3], &bad[..]] {
+    for (data, paths) in [
+        (&page[..page.len() * 2 / 3], &[".Entries[*].n"][..]),
+        (&bad[..], &[".Entries[*].n"]),
+        (
+            &page[..page.len() * 2 / 3],
+            &[".Entries[*].n", ".Entries[*].s"],
+        ),
+        (&bad[..], &[".Entries[*].n", ".Entries[*].s"]),
+    ] {
         let f = write_file("one-page-bad.msgpack", data);
-        let from_file = run(&["get", ".Entries[*].n", f.to_str().unwrap()], b"");
-        let piped = run(&["get", ".Entries[*].n", "-"], data);
+        let from_file = run(&[&["get"][..], paths, &[f.to_str().unwrap()]].concat(), b"");
+        let piped = run(&[&["get"][..], paths, &["-"]].concat(), data);
         assert_eq!(code(&from_file), 1);
         assert!(from_file.stdout.len() > 1000);
         assert_eq!(

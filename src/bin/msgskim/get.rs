@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 
 use clap::{Args, ValueEnum};
-use msgskim::query::{Path, Query, QueryStream, Rows, Step};
+use msgskim::query::{Path, Query, QueryStream, RowStream, Rows, Step};
 use msgskim::{Error, Limits, RawValue, Token};
 
 use crate::input::{Chunk, Input, Progress};
@@ -363,8 +363,8 @@ fn matches(q: &Query, input: Input, limits: Limits, emit: &mut Emit) -> Result<(
 
 /// Matches over a stream: the query resumes wherever a read ends, so one huge top-level value
 /// (a 2 GB map on standard input) is read as it arrives, never held whole, and each match is
-/// printed once its last byte is in (output is flushed before every read). The matches and
-/// errors are those of a mapped file with the same bytes.
+/// printed once its last byte is in. The matches and errors are those of a mapped file with
+/// the same bytes.
 fn resumed(
     q: &Query,
     reader: &mut dyn Read,
@@ -373,6 +373,30 @@ fn resumed(
 ) -> Result<(), Fail> {
     // Memory follows what the matches need, as with a mapped file: no buffer limit.
     let mut qs = QueryStream::with_max_buffer(q, usize::MAX);
+    read_stream(reader, emit, progress, |chunk, emit| {
+        let mut failed = None;
+        let r = qs.feed(chunk, |m| {
+            if failed.is_none() {
+                // Offsets are counted from the start of the stream.
+                match emit.row(&[Some(m.value())], 0) {
+                    Ok(()) => emit.tick(progress, m.offset() as u64),
+                    Err(e) => failed = Some(e),
+                }
+            }
+        });
+        failed.map_or(r.map_err(Fail::from), Err)
+    })?;
+    Ok(qs.finish()?)
+}
+
+/// Reads `reader` to its end in reads of [`READ_SIZE`], handing each to `feed`; output is
+/// flushed before every read, so that what is complete is seen while the input waits.
+fn read_stream(
+    reader: &mut dyn Read,
+    emit: &mut Emit,
+    progress: &Progress,
+    mut feed: impl FnMut(&[u8], &mut Emit) -> Result<(), Fail>,
+) -> Result<(), Fail> {
     let mut buf = vec![0u8; READ_SIZE];
     let mut total = 0u64;
     loop {
@@ -385,25 +409,11 @@ fn resumed(
             }
         };
         if n == 0 {
-            qs.finish()?;
             return Ok(());
         }
         total += n as u64;
         progress.set(total);
-        let mut failed = None;
-        let r = qs.feed(&buf[..n], |m| {
-            if failed.is_none() {
-                // Offsets are counted from the start of the stream.
-                match emit.row(&[Some(m.value())], 0) {
-                    Ok(()) => emit.tick(progress, m.offset() as u64),
-                    Err(e) => failed = Some(e),
-                }
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        r?;
+        feed(&buf[..n], emit)?;
     }
 }
 
@@ -413,6 +423,32 @@ fn project<const N: usize>(
     limits: Limits,
     emit: &mut Emit,
 ) -> Result<(), Fail> {
+    let input = match input {
+        Input::Stream(mut reader) => {
+            let progress = Progress::new(None);
+            let mut rs = RowStream::with_max_buffer(rows, usize::MAX);
+            let r = read_stream(&mut *reader, emit, &progress, |chunk, emit| {
+                let mut failed = None;
+                let r = rs.feed(chunk, |row| {
+                    if failed.is_none() {
+                        match emit.row(&row, 0) {
+                            Ok(()) => {
+                                if let Some(v) = row.iter().flatten().next() {
+                                    emit.tick(&progress, v.offset() as u64);
+                                }
+                            }
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                });
+                failed.map_or(r.map_err(Fail::from), Err)
+            })
+            .and_then(|()| Ok(rs.finish()?));
+            progress.finish();
+            return r;
+        }
+        input => input,
+    };
     input
         .for_each(limits, |chunk, progress| {
             let (base, bytes) = match chunk {
