@@ -307,6 +307,37 @@ fn mapped_and_streamed_input_agree() {
     }
 }
 
+/// The binary started with `args`, its standard input a pipe held open by the caller, and its
+/// standard output read line by line into a channel by a thread, so that the test sees each
+/// line as soon as it is printed.
+fn piped(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sin = child.stdin.take().unwrap();
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    let sout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(sout).lines() {
+            if line_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    (child, sin, line_rx, reader)
+}
+
 /// A writer thread feeds standard input slowly, in small uneven chunks; each value comes out
 /// as soon as it is complete, before the input ends.
 #[test]
@@ -324,23 +355,7 @@ fn chunked_stdin_streams_values_out_as_they_complete() {
     let expected: Vec<&str> = expected.lines().collect();
     assert_eq!(expected.len(), 30);
 
-    let mut child = Command::new(BIN)
-        .args(["json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sin = child.stdin.take().unwrap();
-    let (line_tx, line_rx) = mpsc::channel::<String>();
-    let sout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(sout).lines() {
-            if line_tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, mut sin, line_rx, reader) = piped(&["json", "-"]);
     let mut sizes = [1usize, 7, 300, 2, 4096, 13].into_iter().cycle();
     let mut got = Vec::new();
     for v in 0..30 {
@@ -397,23 +412,7 @@ fn get_resumes_inside_one_top_level_value_on_a_pipe() {
         let expected: Vec<String> = expected.lines().map(str::to_owned).collect();
         assert!(expected.len() >= 2_000, "{paths:?}");
 
-        let mut child = Command::new(BIN)
-            .args([&["get"][..], &paths, &["-"]].concat())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut sin = child.stdin.take().unwrap();
-        let (line_tx, line_rx) = mpsc::channel::<String>();
-        let sout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(sout).lines() {
-                if line_tx.send(line.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let (mut child, mut sin, line_rx, reader) = piped(&[&["get"][..], &paths, &["-"]].concat());
         // The first half of the page, in small pieces.
         let half = page.len() / 2;
         for piece in page[..half].chunks(1000) {

@@ -6,17 +6,11 @@ use msgskim::query::{Path, Query, Rows, Step};
 use msgskim::ErrorKind;
 use rmpv::Value;
 
+mod query_util;
+use query_util::{random_step, INT_KEYS, KEYS};
+
 // ---------------------------------------------------------------------------------------
 // Random documents, written with random (not always smallest) encodings.
-
-const KEYS: &[&str] = &[
-    "a",
-    "b",
-    "n",
-    "",
-    "long key with spaces and more than 31 bytes!",
-];
-const INT_KEYS: &[i64] = &[0, 1, -1, 300, 70_000];
 
 fn random_value(rng: &mut Rng, depth: u32) -> Value {
     let container = depth < 4 && rng.chance(45);
@@ -146,16 +140,6 @@ fn encode(rng: &mut Rng, v: &Value, out: &mut Vec<u8>) {
                 encode(rng, v, out);
             }
         }
-    }
-}
-
-fn random_step(rng: &mut Rng) -> Step {
-    match rng.below(9) {
-        0..=2 => Step::Key(KEYS[rng.below(KEYS.len() as u64) as usize].into()),
-        3 => Step::IntKey(INT_KEYS[rng.below(INT_KEYS.len() as u64) as usize].into()),
-        4 => Step::Index([0, 1, 3, -1, -2][rng.below(5) as usize]),
-        5 | 6 => Step::EveryElement,
-        _ => Step::EveryValue,
     }
 }
 

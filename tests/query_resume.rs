@@ -3,8 +3,11 @@
 //! slice evaluation of the whole input, and subtrees no path needs pass without being held.
 
 use msgskim::gen::{listing, ListingConfig, Rng};
-use msgskim::query::{Path, Query, QueryStream, Rows, Step};
+use msgskim::query::{Path, Query, QueryStream, Rows};
 use msgskim::{Error, ErrorKind};
+
+mod query_util;
+use query_util::{random_step, INT_KEYS, KEYS};
 
 type Found = (Vec<(usize, usize, Vec<u8>)>, Option<Error>);
 
@@ -70,15 +73,6 @@ fn random_sizes(rng: &mut Rng, max: u64) -> Vec<usize> {
 // ---------------------------------------------------------------------------------------
 // Random documents in random (not always smallest) encodings, and random paths over the
 // keys and indexes they use.
-
-const KEYS: &[&str] = &[
-    "a",
-    "b",
-    "n",
-    "",
-    "long key with spaces and more than 31 bytes!",
-];
-const INT_KEYS: &[i64] = &[0, 1, -1, 300, 70_000];
 
 fn len_header(rng: &mut Rng, out: &mut Vec<u8>, n: usize, fix: Option<(u8, usize)>, w: [u8; 3]) {
     if let Some((base, max)) = fix {
@@ -186,16 +180,6 @@ fn random_doc(rng: &mut Rng) -> Vec<u8> {
         random_value(rng, 0, &mut doc);
     }
     doc
-}
-
-fn random_step(rng: &mut Rng) -> Step {
-    match rng.below(9) {
-        0..=2 => Step::Key(KEYS[rng.below(KEYS.len() as u64) as usize].into()),
-        3 => Step::IntKey(INT_KEYS[rng.below(INT_KEYS.len() as u64) as usize].into()),
-        4 => Step::Index([0, 1, 3, -1, -2][rng.below(5) as usize]),
-        5 | 6 => Step::EveryElement,
-        _ => Step::EveryValue,
-    }
 }
 
 fn random_query(rng: &mut Rng) -> Query {
