@@ -13,7 +13,7 @@
 //! | [`query`] | compiled path queries: many paths, one pass, unneeded subtrees skipped |
 //! | [`StreamDecoder`] | resumable decoding of input that arrives in pieces: tokens and zero-copy `Bytes` frames, never re-scanning |
 //! | [`codec`] | (feature `tokio`) a `tokio_util` Decoder/Encoder of whole-value frames |
-//! | [`write`] | the writer: smallest forms, containers of unknown length, Timestamp, spliced raw values, the [`msgpack!`] literal |
+//! | [`mod@write`] | the writer: smallest forms, containers of unknown length, Timestamp, spliced raw values, the [`msgpack!`] literal |
 //! | `serde` (feature `serde`) | a borrowing serde `Deserializer`, a faster drop-in for `rmp_serde::from_slice` |
 //! | [`gen`] | seeded generators of listing dumps, messages and numeric data |
 //! | `msgskim` binary | (feature `cli`) `json`, `get`, `check`, `stats`, `gen` over memory-mapped files and streamed standard input; `msgskim --help` |

@@ -644,7 +644,7 @@ macro_rules! forward_to_any {
 macro_rules! forward_to_int {
     ($($method:ident)*) => {
         $(
-            /// Fixints and 8- to 64-bit integers through [`Deserializer::take_int`]; anything
+            /// Fixints and 8- to 64-bit integers through an inline fast path; anything
             /// else (a float, a wrong type, a cut-short header) goes to the general path.
             #[inline(always)]
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -728,7 +728,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_str(visitor)
     }
 
-    /// A fixstr or str8 of ASCII bytes through [`Deserializer::short_ascii`]; longer strings,
+    /// A fixstr or str8 of ASCII bytes through an inline fast path; longer strings,
     /// other bytes and other types out of line.
     #[inline(always)]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

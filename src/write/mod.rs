@@ -864,13 +864,13 @@ impl<S: Sink> Writer<S> {
     /// so that subtrees can be spliced without decoding them. For one value already known to
     /// be complete, [`Writer::raw_value`] skips the walk.
     ///
-    /// The bytes are walked once with [`skip_value`](crate::skip_value) to count the values
+    /// The bytes are walked once with [`crate::skip_value`] to count the values
     /// (the writer needs the count for containers of unknown length) and to make sure they
     /// are complete; nothing is decoded or copied besides the write itself.
     ///
     /// # Errors
     ///
-    /// Whatever [`skip_value`](crate::skip_value) finds (truncation, the reserved byte), with
+    /// Whatever [`crate::skip_value`] finds (truncation, the reserved byte), with
     /// the offset within `msgpack`; then nothing is written. Whatever the sink reports.
     ///
     /// # Examples
