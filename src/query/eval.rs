@@ -29,19 +29,21 @@ pub(crate) trait Sink {
     fn event(&mut self, e: Event);
 }
 
+/// An open container the evaluation goes through (the [`Machine`]'s and the resumable
+/// evaluator's stack entries).
 #[derive(Clone, Copy, Debug)]
-struct Frame {
-    state: u32,
+pub(super) struct Frame {
+    pub(super) state: u32,
     /// Children (map pairs or array elements) not read yet.
-    left: u32,
+    pub(super) left: u32,
     /// The array's length (unused for maps).
-    len: u32,
-    is_map: bool,
-    /// An array whose elements are read by [`record`] where they are fixmaps (the shape
-    /// [`walk_records`] takes).
-    records: bool,
+    pub(super) len: u32,
+    pub(super) is_map: bool,
+    /// An array whose elements the [`Machine`] reads with [`record`] where they are fixmaps
+    /// (the shape [`walk_records`] takes).
+    pub(super) records: bool,
     /// The key literals seen so far in this map.
-    seen: u64,
+    pub(super) seen: u64,
 }
 
 #[derive(Clone, Copy, Debug)]

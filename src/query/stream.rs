@@ -19,7 +19,8 @@ use alloc::vec::Vec;
 use arrayvec::ArrayVec;
 
 use super::eval::{
-    array_done, first_only, map_done, read_key, skip_many, walk_records, walk_value, Event, Sink,
+    array_done, first_only, map_done, read_key, skip_many, walk_records, walk_value, Event, Frame,
+    Sink,
 };
 use super::trie::{Dfa, DEAD, MAX_PATH_STEPS, ROOT};
 use super::{Match, Query, Rows};
@@ -29,19 +30,6 @@ use crate::marker::{Family, LEAD};
 use crate::raw::RawValue;
 use crate::skip::skip_value;
 use crate::stream::StreamConfig;
-
-/// An open container the query goes through.
-#[derive(Clone, Copy, Debug)]
-struct Open {
-    state: u32,
-    /// Children (map pairs or array elements) not read yet.
-    left: u32,
-    /// The array's length (unused for maps).
-    len: u32,
-    is_map: bool,
-    /// The key literals seen so far in this map.
-    seen: u64,
-}
 
 /// What comes after a skip.
 #[derive(Clone, Copy, Debug)]
@@ -84,7 +72,7 @@ enum Phase {
 /// absolute offsets and lengths.
 #[derive(Clone, Debug)]
 struct Cursor {
-    stack: ArrayVec<Open, MAX_PATH_STEPS>,
+    stack: ArrayVec<Frame, MAX_PATH_STEPS>,
     phase: Phase,
     /// The events of a value read by the slice walk (at most [`GATHER_MAX`]).
     gathered: Vec<Event>,
@@ -131,6 +119,38 @@ impl<F: FnMut(&[u8], u64, Event)> Sink for Direct<'_, '_, F> {
 #[inline(always)]
 fn waits(e: &Error, eof: bool) -> bool {
     !eof && matches!(e.kind(), ErrorKind::Truncated { .. })
+}
+
+/// Steps over whole tokens from `p` while `pending` values remain, with one pending counter:
+/// returns where it stopped, the values still pending, and, when it stopped at a token whose
+/// header is whole but whose payload runs past the end of `buf`, the end that token needs. A
+/// header cut short stops it too; any other error is returned (its offset made absolute).
+fn whole_tokens(
+    buf: &[u8],
+    abs: u64,
+    mut p: usize,
+    mut pending: u64,
+) -> Result<(usize, u64, Option<usize>), Error> {
+    while pending > 0 {
+        let h = match decode_head(buf, p) {
+            Ok(h) => h,
+            Err(e) => {
+                let e = e.at(p);
+                if !waits(&e, false) {
+                    return Err(shifted(e, abs));
+                }
+                break;
+            }
+        };
+        let end = p + h.len + h.payload_len();
+        if end > buf.len() {
+            // Only a str, bin or ext can be cut here: a container's header is all of it.
+            return Ok((p, pending, Some(end)));
+        }
+        pending = (pending - 1).saturating_add(h.children());
+        p = end;
+    }
+    Ok((p, pending, None))
 }
 
 /// `e`, found at an index of bytes whose first byte is at absolute offset `abs`.
@@ -314,26 +334,8 @@ impl Cursor {
                         }
                         continue;
                     }
-                    let mut p = pos + scanned;
-                    let mut pending = pending;
-                    while pending > 0 {
-                        let h = match decode_head(buf, p) {
-                            Ok(h) => h,
-                            Err(e) => {
-                                let e = e.at(p);
-                                if !waits(&e, eof) {
-                                    return Err(shifted(e, abs));
-                                }
-                                break;
-                            }
-                        };
-                        let end = p + h.len + h.payload_len();
-                        if end > buf.len() {
-                            break;
-                        }
-                        pending = (pending - 1).saturating_add(h.children());
-                        p = end;
-                    }
+                    // The held value's bytes stay: a cut token is read again, whole, later.
+                    let (p, pending, _) = whole_tokens(buf, abs, pos + scanned, pending)?;
                     if pending > 0 {
                         self.phase = Phase::Hold {
                             state,
@@ -369,11 +371,13 @@ impl Cursor {
                         }
                     };
                     let count = h.value() as u32;
-                    let open = Open {
+                    let open = Frame {
                         state,
                         left: count,
                         len: count,
                         is_map,
+                        // Records are read by `whole` here, not through this flag.
+                        records: false,
                         seen: 0,
                     };
                     // The automaton is at most MAX_PATH_STEPS deep, so this cannot fail;
@@ -470,34 +474,21 @@ impl Cursor {
         &mut self,
         buf: &[u8],
         abs: u64,
-        mut pos: usize,
-        mut pending: u64,
+        pos: usize,
+        pending: u64,
         then: Then,
     ) -> Result<usize, Error> {
-        while pending > 0 {
-            let h = match decode_head(buf, pos) {
-                Ok(h) => h,
-                Err(e) => {
-                    let e = e.at(pos);
-                    if !waits(&e, false) {
-                        return Err(shifted(e, abs));
-                    }
-                    break;
-                }
+        let (pos, pending, cut) = whole_tokens(buf, abs, pos, pending)?;
+        if let Some(end) = cut {
+            // A cut str, bin or ext holds no values: it is done with, and its payload is
+            // dropped as it comes.
+            self.phase = Phase::Discard {
+                left: (end - buf.len()) as u64,
+                token: abs + pos as u64,
+                pending: pending - 1,
+                then,
             };
-            // A cut str, bin or ext holds no values: its payload is dropped as it comes.
-            pending = (pending - 1).saturating_add(h.children());
-            let end = pos + h.len + h.payload_len();
-            if end > buf.len() {
-                self.phase = Phase::Discard {
-                    left: (end - buf.len()) as u64,
-                    token: abs + pos as u64,
-                    pending,
-                    then,
-                };
-                return Ok(buf.len());
-            }
-            pos = end;
+            return Ok(buf.len());
         }
         self.phase = Phase::Skip { pending, then };
         Ok(pos)
