@@ -338,10 +338,19 @@ fn decode_tail(buf: &[u8], pos: usize) -> Result<Header, HeadError> {
             needed: NonZeroUsize::new(len - rest.len()).unwrap_or(NonZeroUsize::MIN),
         });
     }
+    decode_window(&padded(rest))
+}
+
+/// The first nine bytes of `bytes`, padded with zeros: a window for [`decode_window`] where
+/// fewer than nine bytes are left. A fixed trip count, unrolled: no call to `memcpy` and no
+/// store-to-load stall.
+#[inline(always)]
+pub(crate) fn padded(bytes: &[u8]) -> [u8; 9] {
     let mut w = [0u8; 9];
-    let n = rest.len().min(9);
-    w[..n].copy_from_slice(&rest[..n]);
-    decode_window(&w)
+    for (i, d) in w.iter_mut().enumerate() {
+        *d = bytes.get(i).copied().unwrap_or(0);
+    }
+    w
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use core::fmt;
 
 use crate::error::{Error, ErrorKind};
-use crate::head::{decode_head, decode_window, Head, Header};
+use crate::head::{decode_head, decode_window, padded, Head, Header};
 use crate::marker::{Family, HEADER_LEN, LEAD};
 use crate::skip::skip_value;
 use crate::token::{Ext, Str, Timestamp, Token};
@@ -238,14 +238,9 @@ impl<'a> RawValue<'a> {
             return decode_window(w).ok();
         }
         // A value of fewer than nine bytes (every scalar but float 64 and 64-bit integers):
-        // all of it, padded with zeros. Inline, where the head decoder's own path for the last
-        // bytes of a buffer is kept out of line.
-        let mut w = [0u8; 9];
-        // A fixed trip count: unrolled, with no call to `memcpy` and no store-to-load stall.
-        for (i, d) in w.iter_mut().enumerate() {
-            *d = self.bytes.get(i).copied().unwrap_or(0);
-        }
-        let h = decode_window(&w).ok()?;
+        // all of it, padded. Inline, where the head decoder's own path for the last bytes of
+        // a buffer is kept out of line.
+        let h = decode_window(&padded(self.bytes)).ok()?;
         (h.len <= self.bytes.len()).then_some(h)
     }
 
