@@ -160,6 +160,58 @@ fn head_of(bytes: &[u8]) -> [u8; HEAD_MAX] {
     h
 }
 
+/// One integer form, packed for [`int_form`]: the marker (0 for a fixint), a mask of the
+/// value's low byte kept in the first byte (0xff for a fixint, else 0), the number of bytes
+/// after the marker, and the left shift that puts them at the top of a `u64`.
+const fn form(marker: u8, width: u32) -> u32 {
+    let keep = if width == 0 { 0xff } else { 0 };
+    marker as u32 | keep << 8 | width << 16 | ((64 - 8 * width) & 63) << 24
+}
+
+/// Integer forms by the number of leading zero bits of the value's magnitude (for a negative
+/// `v`, of `!v`): `[class][leading zeros]`. Class 0: unsigned values and non-negative ones in
+/// smallest-form mode; 1: non-negative signed values in Go mode; 2: negative values.
+const INT_FORMS: [[u32; 65]; 3] = {
+    let mut t = [[0u32; 65]; 3];
+    let mut lz = 0;
+    while lz <= 64 {
+        t[0][lz] = match lz {
+            57.. => form(0, 0),
+            56 => form(0xcc, 1),
+            48..=55 => form(0xcd, 2),
+            32..=47 => form(0xce, 4),
+            _ => form(0xcf, 8),
+        };
+        t[1][lz] = match lz {
+            57.. => form(0, 0),
+            49..=56 => form(0xd1, 2),
+            33..=48 => form(0xd2, 4),
+            _ => form(0xd3, 8),
+        };
+        t[2][lz] = match lz {
+            59.. => form(0, 0),
+            57..=58 => form(0xd0, 1),
+            49..=56 => form(0xd1, 2),
+            33..=48 => form(0xd2, 4),
+            _ => form(0xd3, 8),
+        };
+        lz += 1;
+    }
+    t
+};
+
+/// The header of an integer in the form `INT_FORMS[class]` picks for it, without a branch on
+/// the value: the marker (or the fixint itself) and then the value's bytes, big-endian, at the
+/// top of the 8 bytes after it (those past the form's width are scratch).
+#[inline(always)]
+fn int_form(v: u64, magnitude: u64, class: usize) -> ([u8; HEAD_MAX], usize) {
+    let f = INT_FORMS[class][magnitude.leading_zeros() as usize];
+    let mut h = [0u8; HEAD_MAX];
+    h[0] = f as u8 | (v as u8 & (f >> 8) as u8);
+    h[1..].copy_from_slice(&(v << (f >> 24)).to_be_bytes());
+    (h, 1 + (f >> 16 & 0xff) as usize)
+}
+
 /// The header forms of one length-prefixed family.
 #[derive(Clone, Copy)]
 struct LenForms {
@@ -456,17 +508,8 @@ impl<S: Sink> Writer<S> {
 
     #[inline(always)]
     fn put_uint(&mut self, v: u64) -> Result<(), Error> {
-        if v < 128 {
-            self.emit1(v as u8)
-        } else if v <= u8::MAX as u64 {
-            self.marker_be(0xcc, [v as u8])
-        } else if v <= u16::MAX as u64 {
-            self.marker_be(0xcd, (v as u16).to_be_bytes())
-        } else if v <= u32::MAX as u64 {
-            self.marker_be(0xce, (v as u32).to_be_bytes())
-        } else {
-            self.marker_be(0xcf, v.to_be_bytes())
-        }
+        let (h, n) = int_form(v, v, 0);
+        self.emit_head(h, n)
     }
 
     /// Writes a signed integer: in smallest-form mode, the smallest form of any kind (unsigned
@@ -486,33 +529,15 @@ impl<S: Sink> Writer<S> {
     #[inline(always)]
     pub fn int(&mut self, v: i64) -> Result<(), Error> {
         self.tick();
-        if v >= 0 {
-            return match self.mode {
-                IntMode::Smallest => self.put_uint(v as u64),
-                IntMode::GoCompatible => {
-                    if v < 128 {
-                        self.emit1(v as u8)
-                    } else if v <= i16::MAX as i64 {
-                        self.marker_be(0xd1, (v as i16).to_be_bytes())
-                    } else if v <= i32::MAX as i64 {
-                        self.marker_be(0xd2, (v as i32).to_be_bytes())
-                    } else {
-                        self.marker_be(0xd3, v.to_be_bytes())
-                    }
-                }
-            };
-        }
-        if v >= -32 {
-            self.emit1(v as u8)
-        } else if v >= i8::MIN as i64 {
-            self.marker_be(0xd0, [v as u8])
-        } else if v >= i16::MIN as i64 {
-            self.marker_be(0xd1, (v as i16).to_be_bytes())
-        } else if v >= i32::MIN as i64 {
-            self.marker_be(0xd2, (v as i32).to_be_bytes())
+        // The forms change with the value's sign and size from one value to the next (sizes
+        // in a listing), so they are looked up rather than branched on.
+        let class = if v < 0 {
+            2
         } else {
-            self.marker_be(0xd3, v.to_be_bytes())
-        }
+            (self.mode == IntMode::GoCompatible) as usize
+        };
+        let (h, n) = int_form(v as u64, (v ^ (v >> 63)) as u64, class);
+        self.emit_head(h, n)
     }
 
     /// Writes a float 32.
@@ -641,10 +666,15 @@ impl<S: Sink> Writer<S> {
     /// ```
     #[inline(always)]
     pub fn str_bytes(&mut self, v: &[u8]) -> Result<(), Error> {
-        // Fixstr first: most keys and many values, and no length limit to check.
-        if v.len() < 32 {
+        // Fixstr and str 8 first: keys and nearly all values, and no length limit to check.
+        // Values straddle 31 bytes from one to the next (object names), so the form is
+        // chosen without a branch.
+        if v.len() <= u8::MAX as usize {
             self.tick();
-            return self.emit(head1(0xa0 | v.len() as u8), 1, v);
+            let n = v.len() as u8;
+            let long = n >= 32;
+            let h = head2(if long { 0xd9 } else { 0xa0 | n }, n);
+            return self.emit(h, 1 + long as usize, v);
         }
         let len = self.checked_len(v.len())?;
         self.tick();

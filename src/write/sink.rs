@@ -188,6 +188,12 @@ impl Sink for alloc::vec::Vec<u8> {
     }
 
     #[inline(always)]
+    fn put_head(&mut self, head: &[u8; HEAD_MAX], head_len: usize) -> Result<(), Error> {
+        vec_put_value(self, head, head_len, &[]);
+        Ok(())
+    }
+
+    #[inline(always)]
     fn put_value(
         &mut self,
         head: &[u8; HEAD_MAX],
@@ -370,6 +376,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn put_u8(&mut self, byte: u8) -> Result<(), Error> {
         (**self).put_u8(byte)
+    }
+
+    #[inline(always)]
+    fn put_head(&mut self, head: &[u8; HEAD_MAX], head_len: usize) -> Result<(), Error> {
+        (**self).put_head(head, head_len)
     }
 
     #[inline(always)]
