@@ -138,26 +138,43 @@ pub struct Open {
 
 const NONE: usize = usize::MAX;
 
+/// A header from its first eight bytes (`lo`, little-endian: the marker is its low byte) and
+/// its ninth.
+///
+/// Every header is built this way, and the in-memory sinks read it back the same way (a word
+/// and a byte), so that once inlined the array is never in memory: built from single bytes
+/// and read as a word, it went through the stack, and the wide read of narrower stores
+/// stalled the store buffer.
+#[inline(always)]
+fn head_word(lo: u64, hi: u8) -> [u8; HEAD_MAX] {
+    let mut h = [0u8; HEAD_MAX];
+    h[..8].copy_from_slice(&lo.to_le_bytes());
+    h[8] = hi;
+    h
+}
+
 #[inline(always)]
 fn head1(b: u8) -> [u8; HEAD_MAX] {
-    let mut h = [0u8; HEAD_MAX];
-    h[0] = b;
-    h
+    head_word(u64::from(b), 0)
 }
 
 #[inline(always)]
 fn head2(a: u8, b: u8) -> [u8; HEAD_MAX] {
-    let mut h = [0u8; HEAD_MAX];
-    h[0] = a;
-    h[1] = b;
-    h
+    head_word(u64::from(a) | u64::from(b) << 8, 0)
 }
 
+/// A header of up to eight bytes.
 #[inline(always)]
-fn head_of(bytes: &[u8]) -> [u8; HEAD_MAX] {
-    let mut h = [0u8; HEAD_MAX];
-    h[..bytes.len()].copy_from_slice(bytes);
-    h
+fn head_of<const N: usize>(bytes: [u8; N]) -> [u8; HEAD_MAX] {
+    let mut lo = [0u8; 8];
+    lo[..N].copy_from_slice(&bytes);
+    head_word(u64::from_le_bytes(lo), 0)
+}
+
+/// A marker and `be`, a number's bytes in big-endian order, at the low end of a word.
+#[inline(always)]
+fn head_be(marker: u8, be: u64) -> [u8; HEAD_MAX] {
+    head_word(u64::from(marker) | be << 8, (be >> 56) as u8)
 }
 
 /// One integer form, packed for [`int_form`]: the marker (0 for a fixint), a mask of the
@@ -206,9 +223,8 @@ const INT_FORMS: [[u32; 65]; 3] = {
 #[inline(always)]
 fn int_form(v: u64, magnitude: u64, class: usize) -> ([u8; HEAD_MAX], usize) {
     let f = INT_FORMS[class][magnitude.leading_zeros() as usize];
-    let mut h = [0u8; HEAD_MAX];
-    h[0] = f as u8 | (v as u8 & (f >> 8) as u8);
-    h[1..].copy_from_slice(&(v << (f >> 24)).to_be_bytes());
+    let first = f as u8 | (v as u8 & (f >> 8) as u8);
+    let h = head_be(first, (v << (f >> 24)).swap_bytes());
     (h, 1 + (f >> 16 & 0xff) as usize)
 }
 
@@ -443,10 +459,9 @@ impl<S: Sink> Writer<S> {
     /// Writes a marker and a big-endian number.
     #[inline(always)]
     fn marker_be<const N: usize>(&mut self, marker: u8, v: [u8; N]) -> Result<(), Error> {
-        let mut h = [0u8; HEAD_MAX];
-        h[0] = marker;
-        h[1..=N].copy_from_slice(&v);
-        self.emit_head(h, N + 1)
+        let mut be = [0u8; 8];
+        be[..N].copy_from_slice(&v);
+        self.emit_head(head_be(marker, u64::from_le_bytes(be)), N + 1)
     }
 
     /// Writes `nil`.
@@ -594,10 +609,10 @@ impl<S: Sink> Writer<S> {
         }
         if len <= u16::MAX as u32 {
             let l = (len as u16).to_be_bytes();
-            (head_of(&[forms.m16, l[0], l[1]]), 3)
+            (head_of([forms.m16, l[0], l[1]]), 3)
         } else {
             let l = len.to_be_bytes();
-            (head_of(&[forms.m32, l[0], l[1], l[2], l[3]]), 5)
+            (head_of([forms.m32, l[0], l[1], l[2], l[3]]), 5)
         }
     }
 
@@ -734,14 +749,14 @@ impl<S: Sink> Writer<S> {
             4 => (head2(0xd6, t), 2),
             8 => (head2(0xd7, t), 2),
             16 => (head2(0xd8, t), 2),
-            _ if len <= u8::MAX as u32 => (head_of(&[0xc7, len as u8, t]), 3),
+            _ if len <= u8::MAX as u32 => (head_of([0xc7, len as u8, t]), 3),
             _ if len <= u16::MAX as u32 => {
                 let l = (len as u16).to_be_bytes();
-                (head_of(&[0xc8, l[0], l[1], t]), 4)
+                (head_of([0xc8, l[0], l[1], t]), 4)
             }
             _ => {
                 let l = len.to_be_bytes();
-                (head_of(&[0xc9, l[0], l[1], l[2], l[3], t]), 6)
+                (head_of([0xc9, l[0], l[1], l[2], l[3], t]), 6)
             }
         }
     }
@@ -833,9 +848,8 @@ impl<S: Sink> Writer<S> {
         let ty = Timestamp::EXT_TYPE as u8;
         if s as u64 >> 34 == 0 {
             if ns == 0 && s as u64 >> 32 == 0 {
-                let mut h = head2(0xd6, ty);
-                h[2..6].copy_from_slice(&(s as u32).to_be_bytes());
-                self.emit_head(h, 6)
+                let [a, b, c, d] = (s as u32).to_be_bytes();
+                self.emit_head(head_of([0xd6, ty, a, b, c, d]), 6)
             } else {
                 let v = ((ns as u64) << 34) | s as u64;
                 self.emit(head2(0xd7, ty), 2, &v.to_be_bytes())
@@ -844,7 +858,7 @@ impl<S: Sink> Writer<S> {
             let mut body = [0u8; 12];
             body[..4].copy_from_slice(&ns.to_be_bytes());
             body[4..].copy_from_slice(&s.to_be_bytes());
-            self.emit(head_of(&[0xc7, 12, ty]), 3, &body)
+            self.emit(head_of([0xc7, 12, ty]), 3, &body)
         }
     }
 
