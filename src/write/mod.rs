@@ -9,6 +9,12 @@
 //! [`ErrorKind::BufferFull`]), any [`bytes::BufMut`] ([`BufMutSink`]) and any
 //! [`std::io::Write`] ([`IoSink`], feature `std`).
 //!
+//! A [`Gather`] (feature `alloc`) is a sink whose writer can also *reference* large payloads
+//! instead of copying them ([`Writer::bin_ref`], [`Writer::bin_shared`] and their siblings):
+//! headers and small values go into one owned buffer, and the output is handed over in pieces,
+//! with vectored writes ([`Gather::write_to`]) or as a [`bytes::Buf`] ([`Gather::cursor`]).
+//! The bytes are the same as the `Vec<u8>` writer's.
+//!
 //! # Containers of unknown length
 //!
 //! When the number of elements is not known up front, open the container with
@@ -49,10 +55,14 @@
 //! ```
 
 mod encode;
+#[cfg(feature = "alloc")]
+mod gather;
 mod macros;
 mod sink;
 
 pub use encode::{Bin, Encode};
+#[cfg(feature = "alloc")]
+pub use gather::{Chunks, Gather, GatherBuf};
 #[cfg(feature = "alloc")]
 #[doc(hidden)]
 pub use macros::__vec_writer;
@@ -137,6 +147,17 @@ pub struct Open {
 }
 
 const NONE: usize = usize::MAX;
+
+/// The number of complete values in `msgpack`, or what [`skip_value`] finds wrong.
+fn count_values(msgpack: &[u8]) -> Result<u64, Error> {
+    let mut pos = 0;
+    let mut n = 0u64;
+    while pos < msgpack.len() {
+        pos = skip_value(msgpack, pos)?;
+        n += 1;
+    }
+    Ok(n)
+}
 
 /// A header from its first eight bytes (`lo`, little-endian: the marker is its low byte) and
 /// its ninth.
@@ -929,12 +950,7 @@ impl<S: Sink> Writer<S> {
     /// # Ok::<(), msgskim::Error>(())
     /// ```
     pub fn raw(&mut self, msgpack: &[u8]) -> Result<(), Error> {
-        let mut pos = 0;
-        let mut n = 0u64;
-        while pos < msgpack.len() {
-            pos = skip_value(msgpack, pos)?;
-            n += 1;
-        }
+        let n = count_values(msgpack)?;
         self.ticks(n);
         self.emit([0; HEAD_MAX], 0, msgpack)
     }
