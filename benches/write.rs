@@ -1,13 +1,21 @@
 //! Encoding the listing and message data with msgskim's `Writer` and with rmp's encoder, the
 //! same logical values in the same group, into a reused `Vec<u8>`. Both encoders must produce
 //! the same bytes as the generator (checked before timing, and the length inside the loop).
+//!
+//! The messages group also times msgskim's gather output (`Gather`, audio payloads referenced
+//! instead of copied), reused and cleared each iteration: once building it, once building it
+//! and handing it to `std::io::sink()` with `Gather::write_to`. Its flattened bytes are checked
+//! against the data before timing. `GATHER_THRESHOLD=N` sets its threshold (default
+//! `Gather::DEFAULT_THRESHOLD`). `GATHER_SOCKET=1` (Unix) adds two lines that send each
+//! encoded output over a Unix socket drained by another thread: msgskim's `Vec` output with
+//! `write_all`, and the gather output with `write_to`.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use msgskim::gen::{listing, messages, ListingConfig};
-use msgskim::write::{IntMode, Writer};
+use msgskim::write::{Gather, IntMode, Writer};
 use msgskim::{Timestamp, Token, Tokenizer};
 
 /// One listing entry, as a Go or Rust program would hold it.
@@ -201,6 +209,22 @@ fn messages_msgskim(msgs: &[Message], out: &mut Vec<u8>) {
     }
 }
 
+/// The messages into a gather output: the audio payloads are referenced, not copied.
+fn messages_gather<'v>(msgs: &'v [Message], out: &mut Gather<'v>) {
+    let mut w = Writer::new(out);
+    for m in msgs {
+        w.map_len(4).unwrap();
+        w.str("user_id").unwrap();
+        w.str(&m.user_id).unwrap();
+        w.str("audio").unwrap();
+        w.bin_ref(&m.audio).unwrap();
+        w.str("premium").unwrap();
+        w.bool(m.premium).unwrap();
+        w.str("ts").unwrap();
+        w.timestamp(m.ts).unwrap();
+    }
+}
+
 // ---- rmp ----
 
 /// Go's tinylib/msgp integer forms with rmp's primitives.
@@ -346,6 +370,81 @@ fn messages_rmp_bytebuf(msgs: &[Message], out: &mut Vec<u8>) {
 
 type Enc<T> = fn(&[T], &mut Vec<u8>);
 
+/// Where a gather encoder's output goes after it is built.
+#[derive(Clone, Copy)]
+enum Out {
+    /// Nowhere: only the build is timed.
+    Kept,
+    /// `write_to(std::io::sink())`.
+    IoSink,
+    /// `write_to` a Unix socket ([`socket`]).
+    Socket,
+}
+
+/// An encoder into a gather output, and where its output goes.
+type GatherEnc<T> = (&'static str, for<'v> fn(&'v [T], &mut Gather<'v>), Out);
+
+/// One end of a Unix socket pair whose other end a thread reads and discards.
+#[cfg(unix)]
+fn socket() -> &'static std::os::unix::net::UnixStream {
+    use std::io::Read;
+    static SOCKET: std::sync::OnceLock<std::os::unix::net::UnixStream> = std::sync::OnceLock::new();
+    SOCKET.get_or_init(|| {
+        let (tx, mut rx) = std::os::unix::net::UnixStream::pair().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 20];
+            while rx.read(&mut buf).is_ok_and(|n| n > 0) {}
+        });
+        tx
+    })
+}
+
+/// msgskim's `Vec` output, then sent over the socket.
+#[cfg(unix)]
+fn messages_msgskim_socket(msgs: &[Message], out: &mut Vec<u8>) {
+    use std::io::Write;
+    messages_msgskim(msgs, out);
+    socket().write_all(out).unwrap();
+}
+
+fn gather_threshold() -> usize {
+    std::env::var("GATHER_THRESHOLD").map_or(Gather::DEFAULT_THRESHOLD, |t| {
+        t.parse().expect("GATHER_THRESHOLD=bytes")
+    })
+}
+
+/// Encodes `values` with each gather encoder once and checks the flattened output.
+fn check_gather<'v, T>(
+    name: &str,
+    data: &[u8],
+    values: &'v [T],
+    gathers: &[GatherEnc<T>],
+) -> Gather<'v> {
+    let mut out = Gather::with_threshold(gather_threshold());
+    for &(who, f, _) in gathers {
+        out.clear();
+        f(values, &mut out);
+        assert!(out.to_vec() == data, "{who} reproduces the {name} bytes");
+    }
+    out
+}
+
+/// One iteration of a gather encoder: clear, encode, check the length, maybe write out.
+#[inline(always)]
+fn run_gather<'v, T>(out: &mut Gather<'v>, values: &'v [T], (_, f, io): GatherEnc<T>, len: usize) {
+    out.clear();
+    f(black_box(values), out);
+    assert_eq!(out.len(), len);
+    match io {
+        Out::Kept => {}
+        Out::IoSink => out.write_to(&mut std::io::sink()).unwrap(),
+        #[cfg(unix)]
+        Out::Socket => out.write_to(&mut socket()).unwrap(),
+        #[cfg(not(unix))]
+        Out::Socket => unreachable!("GATHER_SOCKET is for Unix"),
+    }
+}
+
 /// Not an encoder: only the audio payloads appended to `out`, the copy every encoder into a
 /// `Vec` makes, for the floor line of the alternating measurement.
 fn copy_audio(msgs: &[Message], out: &mut Vec<u8>) {
@@ -398,8 +497,16 @@ fn check<T>(name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)]) 
     out
 }
 
-fn group<T>(c: &mut Criterion, name: &str, data: &[u8], values: &[T], encoders: &[(&str, Enc<T>)]) {
+fn group<T>(
+    c: &mut Criterion,
+    name: &str,
+    data: &[u8],
+    values: &[T],
+    encoders: &[(&str, Enc<T>)],
+    gathers: &[GatherEnc<T>],
+) {
     let mut out = check(name, data, values, encoders);
+    let mut gout = check_gather(name, data, values, gathers);
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(data.len() as u64));
     for &(who, f) in encoders {
@@ -409,6 +516,11 @@ fn group<T>(c: &mut Criterion, name: &str, data: &[u8], values: &[T], encoders: 
                 f(black_box(values), &mut out);
                 assert_eq!(out.len(), data.len());
             })
+        });
+    }
+    for &enc in gathers {
+        g.bench_function(enc.0, |b| {
+            b.iter(|| run_gather(&mut gout, values, enc, data.len()))
         });
     }
     g.finish();
@@ -426,11 +538,14 @@ fn alternate<T>(
     data: &[u8],
     values: &[T],
     encoders: &[(&str, Enc<T>)],
+    gathers: &[GatherEnc<T>],
     rounds: usize,
     floor: Option<(&str, Enc<T>, usize)>,
 ) {
     let mut out = check(name, data, values, encoders);
-    let mut times = vec![Vec::with_capacity(rounds); encoders.len() + 1];
+    let mut gout = check_gather(name, data, values, gathers);
+    let timed = encoders.len() + gathers.len();
+    let mut times = vec![Vec::with_capacity(rounds); timed + 1];
     for _ in 0..rounds {
         for (&(_, f), t) in encoders.iter().zip(&mut times) {
             let start = Instant::now();
@@ -439,11 +554,16 @@ fn alternate<T>(
             t.push(start.elapsed().as_secs_f64() * 1e6);
             assert_eq!(out.len(), data.len());
         }
+        for (&enc, t) in gathers.iter().zip(&mut times[encoders.len()..]) {
+            let start = Instant::now();
+            run_gather(&mut gout, values, enc, data.len());
+            t.push(start.elapsed().as_secs_f64() * 1e6);
+        }
         if let Some((_, f, len)) = floor {
             let start = Instant::now();
             out.clear();
             f(black_box(values), &mut out);
-            times[encoders.len()].push(start.elapsed().as_secs_f64() * 1e6);
+            times[timed].push(start.elapsed().as_secs_f64() * 1e6);
             assert_eq!(out.len(), len);
         }
     }
@@ -457,7 +577,11 @@ fn alternate<T>(
             (t[0], t[t.len() / 2])
         })
         .collect();
-    let names = encoders.iter().map(|e| e.0).chain(floor.map(|f| f.0));
+    let names = encoders
+        .iter()
+        .map(|e| e.0)
+        .chain(gathers.iter().map(|g| g.0))
+        .chain(floor.map(|f| f.0));
     for (who, &(min, med)) in names.zip(&stats) {
         let (fast, mid) = (min / stats[0].0, med / stats[0].1);
         println!(
@@ -504,10 +628,28 @@ const MESSAGES: &[(&str, Enc<Message>)] = &[
     ("rmp-bytebuf", messages_rmp_bytebuf),
 ];
 
+const MESSAGES_GATHER: &[GatherEnc<Message>] = &[
+    ("msgskim-gather", messages_gather, Out::Kept),
+    ("msgskim-gather+write_to", messages_gather, Out::IoSink),
+];
+
+/// The messages' encoders, with the socket lines if `GATHER_SOCKET` is set.
+#[allow(clippy::type_complexity)]
+fn messages_encoders() -> (Vec<(&'static str, Enc<Message>)>, Vec<GatherEnc<Message>>) {
+    let (mut vecs, mut gathers) = (MESSAGES.to_vec(), MESSAGES_GATHER.to_vec());
+    #[cfg(unix)]
+    if std::env::var_os("GATHER_SOCKET").is_some() {
+        vecs.push(("msgskim+socket", messages_msgskim_socket));
+        gathers.push(("msgskim-gather+socket", messages_gather, Out::Socket));
+    }
+    (vecs, gathers)
+}
+
 /// `cargo bench --bench write` runs criterion; with `WRITE_ALTERNATE=ROUNDS` set it runs
 /// [`alternate`] instead (the listing for ROUNDS rounds, the messages for four times as many).
 fn main() {
     let d = Data::new();
+    let (vecs, gathers) = messages_encoders();
     if let Ok(rounds) = std::env::var("WRITE_ALTERNATE") {
         let rounds: usize = rounds.parse().expect("WRITE_ALTERNATE=number of rounds");
         let walk = ("floor: the walk alone", walk_listing as Enc<Page>, 0);
@@ -516,6 +658,7 @@ fn main() {
             &d.dump,
             &d.pages,
             LISTING,
+            &[],
             rounds,
             Some(walk),
         );
@@ -525,14 +668,22 @@ fn main() {
             "write/messages",
             &d.msgs,
             &d.decoded,
-            MESSAGES,
+            &vecs,
+            &gathers,
             4 * rounds,
             Some(floor),
         );
         return;
     }
     let mut c = Criterion::default().configure_from_args();
-    group(&mut c, "write/listing", &d.dump, &d.pages, LISTING);
-    group(&mut c, "write/messages", &d.msgs, &d.decoded, MESSAGES);
+    group(&mut c, "write/listing", &d.dump, &d.pages, LISTING, &[]);
+    group(
+        &mut c,
+        "write/messages",
+        &d.msgs,
+        &d.decoded,
+        &vecs,
+        &gathers,
+    );
     c.final_summary();
 }
