@@ -13,13 +13,15 @@
 //! encoder writes for the same value), and containers closed with `Deferred::Compact` give the
 //! very bytes that writing their length up front gives; re-encoding the tokens read back with
 //! `Writer::token` reproduces the output byte for byte; splicing each top-level value back in
-//! with `Writer::raw_value` does too; and a [`SliceSink`] of any size writes a prefix of the same
-//! bytes, failing only with `BufferFull`.
+//! with `Writer::raw_value` does too; a [`SliceSink`] of any size writes a prefix of the same
+//! bytes, failing only with `BufferFull`; and a [`Gather`] with the str, bin and ext payloads
+//! referenced (at a threshold picked from the input's length) gives the same bytes, flattened
+//! and through `write_to`.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use msgskim::write::{Deferred, IntMode, Open, PatchSink, SliceSink, Writer};
+use msgskim::write::{Deferred, Gather, IntMode, Open, PatchSink, SliceSink, Writer};
 use msgskim::{ErrorKind, Limits, RawValue, Timestamp, Token, Tokenizer};
 use msgskim_fuzz::{scalar, V};
 
@@ -246,6 +248,20 @@ fn write<S: PatchSink>(
     }
 }
 
+/// Writes one op into a gather, referencing the payloads that can be borrowed.
+fn write_gather<'a>(
+    w: &mut Writer<&mut Gather<'a>>,
+    op: &'a Op,
+    open: &mut Vec<Open>,
+) -> core::result::Result<(), msgskim::Error> {
+    match op {
+        Op::StrUtf8(s) => w.str_ref(s),
+        Op::Bin(b) => w.bin_ref(b),
+        Op::Ext(ty, d) => w.ext_ref(*ty, d),
+        _ => write(w, op, open, false),
+    }
+}
+
 fn expected(op: &Op) -> Tok {
     Tok::Scalar(match op {
         Op::Nil => V::Nil,
@@ -435,6 +451,20 @@ fn run(data: &[u8]) -> Result<()> {
         out,
         "raw_value splices values as they are"
     );
+
+    // A gather output, payloads referenced from the ops: the same bytes.
+    let threshold = [0, 1, 32, Gather::DEFAULT_THRESHOLD, usize::MAX][data.len() % 5];
+    let mut g = Gather::with_threshold(threshold);
+    let mut w = Writer::with_mode(&mut g, mode);
+    for op in &ops {
+        write_gather(&mut w, op, &mut open).expect("a Gather never fails");
+    }
+    w.finish().expect("every container closed");
+    assert_eq!(g.len(), out.len());
+    assert_eq!(g.to_vec(), out, "the gather output differs");
+    let mut sent = Vec::new();
+    g.write_to(&mut sent).expect("a Vec takes everything");
+    assert_eq!(sent, out, "write_to differs");
 
     // A fixed buffer: the same bytes as far as they fit, then BufferFull.
     let mut buf = vec![0u8; sink_cap];
