@@ -638,3 +638,45 @@ fn patching_owned_bytes_between_payloads() {
     want.extend(data);
     check_output(&g, &want, "patched");
 }
+
+/// tokio's `write_all_buf` sends the cursor: over an in-memory pipe with a small buffer (one
+/// `chunk` a write, many partial writes) and over TCP (vectored writes).
+#[tokio::test]
+async fn tokio_write_all_buf_sends_the_gather() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let ops: Vec<Op> = (21..31).flat_map(program).collect();
+    let want = vec_output(&ops);
+    let mut g = Gather::with_threshold(64);
+    write_gathered(&mut Writer::new(&mut g), &ops, Via::Mixed(21));
+    assert!(g.referenced() > 5, "{}", g.referenced());
+
+    let (mut tx, mut rx) = tokio::io::duplex(100);
+    let send = async {
+        let mut cur = g.cursor();
+        tx.write_all_buf(&mut cur).await.unwrap();
+        assert_eq!(cur.remaining(), 0);
+        drop(tx);
+    };
+    let mut got = Vec::new();
+    let recv = rx.read_to_end(&mut got);
+    let ((), n) = tokio::join!(send, recv);
+    assert_eq!(n.unwrap(), want.len());
+    assert_eq!(got, want);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let send = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all_buf(&mut g.cursor()).await.unwrap();
+        s.shutdown().await.unwrap();
+    };
+    let recv = async {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let ((), got) = tokio::join!(send, recv);
+    assert_eq!(got, want);
+}
