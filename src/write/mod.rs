@@ -249,6 +249,22 @@ fn int_form(v: u64, magnitude: u64, class: usize) -> ([u8; HEAD_MAX], usize) {
     (h, 1 + (f >> 16 & 0xff) as usize)
 }
 
+/// The header of a str of each length up to 255, as a little-endian word: a fixstr up to 31,
+/// then str 8.
+const STR8_HEADS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut n = 0;
+    while n < 256 {
+        t[n] = if n < 32 {
+            0xa0 | n as u16
+        } else {
+            0xd9 | (n as u16) << 8
+        };
+        n += 1;
+    }
+    t
+};
+
 /// The header forms of one length-prefixed family.
 #[derive(Clone, Copy)]
 struct LenForms {
@@ -707,10 +723,9 @@ impl<S: Sink> Writer<S> {
         // chosen without a branch.
         if v.len() <= u8::MAX as usize {
             self.tick();
-            let n = v.len() as u8;
-            let long = n >= 32;
-            let h = head2(if long { 0xd9 } else { 0xa0 | n }, n);
-            return self.emit(h, 1 + long as usize, v);
+            let n = v.len();
+            let h = head_word(u64::from(STR8_HEADS[n]), 0);
+            return self.emit(h, 1 + (n >= 32) as usize, v);
         }
         let len = self.checked_len(v.len())?;
         self.tick();
