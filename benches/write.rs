@@ -194,35 +194,32 @@ fn listing_msgskim(pages: &[Page], out: &mut Vec<u8>) {
     }
 }
 
+/// The messages with msgskim's `Writer` over `$out`, the audio written with `$bin` (`bin`
+/// copies it, `bin_ref` references it in a gather output).
+macro_rules! msgskim_messages {
+    ($msgs:expr, $out:expr, $bin:ident) => {{
+        let mut w = Writer::new($out);
+        for m in $msgs {
+            w.map_len(4).unwrap();
+            w.str("user_id").unwrap();
+            w.str(&m.user_id).unwrap();
+            w.str("audio").unwrap();
+            w.$bin(&m.audio).unwrap();
+            w.str("premium").unwrap();
+            w.bool(m.premium).unwrap();
+            w.str("ts").unwrap();
+            w.timestamp(m.ts).unwrap();
+        }
+    }};
+}
+
 fn messages_msgskim(msgs: &[Message], out: &mut Vec<u8>) {
-    let mut w = Writer::new(out);
-    for m in msgs {
-        w.map_len(4).unwrap();
-        w.str("user_id").unwrap();
-        w.str(&m.user_id).unwrap();
-        w.str("audio").unwrap();
-        w.bin(&m.audio).unwrap();
-        w.str("premium").unwrap();
-        w.bool(m.premium).unwrap();
-        w.str("ts").unwrap();
-        w.timestamp(m.ts).unwrap();
-    }
+    msgskim_messages!(msgs, out, bin)
 }
 
 /// The messages into a gather output: the audio payloads are referenced, not copied.
 fn messages_gather<'v>(msgs: &'v [Message], out: &mut Gather<'v>) {
-    let mut w = Writer::new(out);
-    for m in msgs {
-        w.map_len(4).unwrap();
-        w.str("user_id").unwrap();
-        w.str(&m.user_id).unwrap();
-        w.str("audio").unwrap();
-        w.bin_ref(&m.audio).unwrap();
-        w.str("premium").unwrap();
-        w.bool(m.premium).unwrap();
-        w.str("ts").unwrap();
-        w.timestamp(m.ts).unwrap();
-    }
+    msgskim_messages!(msgs, out, bin_ref)
 }
 
 // ---- rmp ----

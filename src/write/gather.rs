@@ -6,7 +6,6 @@ use core::borrow::BorrowMut;
 
 use bytes::{Buf, Bytes};
 
-use super::sink::vec_put_value;
 use super::{count_values, PatchSink, Sink, Writer, BIN, HEAD_MAX, STR};
 use crate::error::{Error, ErrorKind};
 use crate::raw::RawValue;
@@ -478,8 +477,7 @@ impl<'a> Gather<'a> {
         let head_len = head_len.min(HEAD_MAX);
         let n = body.as_slice().len();
         if n < self.threshold || n == 0 {
-            vec_put_value::<false>(&mut self.buf, head, head_len, body.as_slice());
-            return Ok(());
+            return self.buf.put_value(head, head_len, body.as_slice());
         }
         // Keep the whole stream within `isize::MAX`, so that `len()` cannot overflow and the
         // stream can be flattened into one `Vec`.
@@ -516,22 +514,21 @@ impl<'a> Gather<'a> {
 }
 
 impl Sink for Gather<'_> {
+    // Everything written through the sink is owned: the `Vec` sink's own code.
+
     #[inline]
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.buf.extend_from_slice(bytes);
-        Ok(())
+        self.buf.put(bytes)
     }
 
     #[inline]
     fn put_u8(&mut self, byte: u8) -> Result<(), Error> {
-        self.buf.push(byte);
-        Ok(())
+        self.buf.put_u8(byte)
     }
 
     #[inline(always)]
     fn put_head(&mut self, head: &[u8; HEAD_MAX], head_len: usize) -> Result<(), Error> {
-        vec_put_value::<true>(&mut self.buf, head, head_len, &[]);
-        Ok(())
+        self.buf.put_head(head, head_len)
     }
 
     #[inline(always)]
@@ -541,8 +538,7 @@ impl Sink for Gather<'_> {
         head_len: usize,
         body: &[u8],
     ) -> Result<(), Error> {
-        vec_put_value::<false>(&mut self.buf, head, head_len, body);
-        Ok(())
+        self.buf.put_value(head, head_len, body)
     }
 
     /// The stream position: owned and referenced bytes so far.
