@@ -680,3 +680,36 @@ async fn tokio_write_all_buf_sends_the_gather() {
     let ((), got) = tokio::join!(send, recv);
     assert_eq!(got, want);
 }
+
+/// `copy_to_bytes` hands out a run inside a shared payload as a slice of that payload (the
+/// same memory), and copies runs that are owned or cross a piece boundary; either way the
+/// bytes are the stream's.
+#[test]
+fn copy_to_bytes_slices_shared_payloads() {
+    let audio = Bytes::from((0..1000u32).map(|i| (i * 7) as u8).collect::<Vec<u8>>());
+    let mut g = Gather::new();
+    let mut w = Writer::new(&mut g);
+    w.array_len(2).unwrap();
+    w.bin_shared(audio.clone()).unwrap();
+    w.str("tail").unwrap();
+    let flat = g.to_vec();
+    let head = flat.len() - audio.len() - 5; // array header and bin 16 header
+    assert_eq!(head, 4);
+
+    let mut cur = g.cursor();
+    // The headers: owned, copied.
+    let first = cur.copy_to_bytes(head);
+    assert_eq!(&first[..], &flat[..head]);
+    // Within the payload: the payload's own memory.
+    let mid = cur.copy_to_bytes(600);
+    assert_eq!(&mid[..], &audio[..600]);
+    assert_eq!(mid.as_ptr(), audio.as_ptr());
+    let mid2 = cur.copy_to_bytes(100);
+    assert_eq!(mid2.as_ptr(), audio[600..].as_ptr());
+    // Across the payload's end into the owned tail: copied, and still the stream's bytes.
+    let rest = cur.remaining();
+    let last = cur.copy_to_bytes(rest);
+    assert_eq!(&last[..], &flat[head + 700..]);
+    assert_ne!(last.as_ptr(), audio[700..].as_ptr());
+    assert_eq!(cur.remaining(), 0);
+}

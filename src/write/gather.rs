@@ -710,6 +710,44 @@ impl Buf for GatherBuf<'_, '_> {
     fn chunks_vectored<'s>(&'s self, dst: &mut [std::io::IoSlice<'s>]) -> usize {
         self.fill_io(dst)
     }
+
+    /// A run of bytes within one shared payload (written with a `*_shared` method) comes
+    /// out as a slice of that [`Bytes`], without a copy; any other run is copied.
+    ///
+    /// # Panics
+    ///
+    /// If `len` is more than [`Buf::remaining`], as for every `Buf`.
+    fn copy_to_bytes(&mut self, len: usize) -> Bytes {
+        if self.i % 2 == 1 {
+            if let Some(Part {
+                data: Payload::Shared(b),
+                ..
+            }) = self.gather.parts.get(self.i / 2)
+            {
+                if len <= b.len().saturating_sub(self.off) {
+                    let out = b.slice(self.off..self.off + len);
+                    self.advance(len);
+                    return out;
+                }
+            }
+        }
+        assert!(
+            len <= self.left,
+            "copy_to_bytes of {len} bytes with {} left",
+            self.left
+        );
+        let mut out = bytes::BytesMut::with_capacity(len);
+        while out.len() < len {
+            let c = self.chunk();
+            let k = c.len().min(len - out.len());
+            if k == 0 {
+                break; // cannot happen: `len <= left`, and a cursor with bytes left has a chunk
+            }
+            out.extend_from_slice(&c[..k]);
+            self.advance(k);
+        }
+        out.freeze()
+    }
 }
 
 /// The borrowing methods of a writer over a [`Gather`] (or `&mut Gather`): payloads of at
