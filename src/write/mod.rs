@@ -719,8 +719,8 @@ impl<S: Sink> Writer<S> {
     #[inline(always)]
     pub fn str_bytes(&mut self, v: &[u8]) -> Result<(), Error> {
         // Fixstr and str 8 first: keys and nearly all values, and no length limit to check.
-        // Values straddle 31 bytes from one to the next (object names), so the form is
-        // chosen without a branch.
+        // Values straddle 31 bytes from one to the next (object names), so the header comes
+        // from a table rather than a branch.
         if v.len() <= u8::MAX as usize {
             self.tick();
             let n = v.len();
