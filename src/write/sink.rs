@@ -225,9 +225,11 @@ impl PatchSink for alloc::vec::Vec<u8> {
 
 /// Appends `head[..head_len]` and `body` to `v` after one capacity check for both.
 ///
-/// The header is copied at its fixed size ([`HEAD_MAX`] bytes, two moves; the body then
-/// overwrites the scratch part) and bodies of up to 32 bytes with two overlapping
-/// fixed-size moves, so that the common short values make no `memcpy` call. The safe twin,
+/// The header is copied at a fixed size: its first eight bytes as one word (the body then
+/// overwrites the scratch part), and the ninth when `head_len` is [`HEAD_MAX`] or, with
+/// `NINTH`, always (for callers whose header length varies from value to value, where a test
+/// would be mispredicted). Bodies of up to 64 bytes are copied with overlapping fixed-size
+/// moves, so that the common short values make no `memcpy` call. The safe twin,
 /// [`vec_put_value_safe`], writes the same bytes (a unit test compares them).
 #[cfg(feature = "alloc")]
 #[inline(always)]
@@ -244,10 +246,11 @@ pub(crate) fn vec_put_value<const NINTH: bool>(
     v.reserve(HEAD_MAX + n);
     let len = v.len();
     // SAFETY: `reserve` made room for `HEAD_MAX + n` bytes after `len`, and
-    // `head_len <= HEAD_MAX`, so every write below (`HEAD_MAX` bytes at `len`, `n` bytes at
-    // `len + head_len`) stays inside the allocation. `head` and `body` are borrowed while
-    // `v` is borrowed mutably, so they do not overlap it. The first `head_len` bytes of the
-    // head copy and all `n` body bytes are initialized before `set_len` covers them.
+    // `head_len <= HEAD_MAX`, so every write below (at most `HEAD_MAX` bytes at `len`, `n`
+    // bytes at `len + head_len`) stays inside the allocation. `head` and `body` are borrowed
+    // while `v` is borrowed mutably, so they do not overlap it. The first `head_len` bytes
+    // of the head copy (the word, and the ninth byte whenever `head_len` is 9) and all `n`
+    // body bytes are initialized before `set_len` covers them.
     unsafe {
         let dst = v.as_mut_ptr().add(len);
         // The header as a word and a byte, the way the writer builds it (see `head_word`).
@@ -773,8 +776,8 @@ mod tests {
     use alloc::vec::Vec;
 
     /// The fixed-size copies write exactly what the plain appends write, with and without
-    /// the ninth header byte stored unconditionally, for every header length, every body length around the move sizes, and buffers with no spare room as
-    /// well as with some.
+    /// the ninth header byte stored unconditionally, for every header length, every body
+    /// length around the move sizes, and buffers with no spare room as well as with some.
     #[test]
     fn vec_put_value_matches_its_safe_twin() {
         let source: Vec<u8> = (0..150u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
