@@ -15,11 +15,13 @@
 //! `Writer::token` reproduces the output byte for byte; splicing each top-level value back in
 //! with `Writer::raw_value` does too; a [`SliceSink`] of any size writes a prefix of the same
 //! bytes, failing only with `BufferFull`; and a [`Gather`] with the str, bin and ext payloads
-//! referenced (at a threshold picked from the input's length) gives the same bytes, flattened
-//! and through `write_to`.
+//! referenced, borrowed or as `Bytes` of their own (at a threshold picked from the input's
+//! length), gives the same bytes, flattened, through `write_to` and taken apart through its
+//! `Buf` cursor with `copy_to_bytes`.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
+use bytes::{Buf, Bytes};
 use libfuzzer_sys::fuzz_target;
 use msgskim::write::{Deferred, Gather, IntMode, Open, PatchSink, SliceSink, Writer};
 use msgskim::{ErrorKind, Limits, RawValue, Timestamp, Token, Tokenizer};
@@ -248,13 +250,18 @@ fn write<S: PatchSink>(
     }
 }
 
-/// Writes one op into a gather, referencing the payloads that can be borrowed.
+/// Writes one op into a gather, referencing the payloads: borrowed from the op, or (with
+/// `shared`) as `Bytes` of their own.
 fn write_gather<'a>(
     w: &mut Writer<&mut Gather<'a>>,
     op: &'a Op,
     open: &mut Vec<Open>,
+    shared: bool,
 ) -> core::result::Result<(), msgskim::Error> {
     match op {
+        Op::StrUtf8(s) if shared => w.str_shared(Bytes::copy_from_slice(s.as_bytes())),
+        Op::Bin(b) if shared => w.bin_shared(Bytes::copy_from_slice(b)),
+        Op::Ext(ty, d) if shared => w.ext_shared(*ty, Bytes::copy_from_slice(d)),
         Op::StrUtf8(s) => w.str_ref(s),
         Op::Bin(b) => w.bin_ref(b),
         Op::Ext(ty, d) => w.ext_ref(*ty, d),
@@ -456,8 +463,9 @@ fn run(data: &[u8]) -> Result<()> {
     let threshold = [0, 1, 32, Gather::DEFAULT_THRESHOLD, usize::MAX][data.len() % 5];
     let mut g = Gather::with_threshold(threshold);
     let mut w = Writer::with_mode(&mut g, mode);
-    for op in &ops {
-        write_gather(&mut w, op, &mut open).expect("a Gather never fails");
+    for (i, op) in ops.iter().enumerate() {
+        let shared = (data.len() + i) % 3 == 0;
+        write_gather(&mut w, op, &mut open, shared).expect("a Gather never fails");
     }
     w.finish().expect("every container closed");
     assert_eq!(g.len(), out.len());
@@ -465,6 +473,15 @@ fn run(data: &[u8]) -> Result<()> {
     let mut sent = Vec::new();
     g.write_to(&mut sent).expect("a Vec takes everything");
     assert_eq!(sent, out, "write_to differs");
+    // Its Buf cursor, taken apart in runs of a size set by the input.
+    let mut cur = g.cursor();
+    let mut taken = Vec::new();
+    let step = 1 + data.len() % 97;
+    while cur.remaining() > 0 {
+        let run = cur.copy_to_bytes(step.min(cur.remaining()));
+        taken.extend_from_slice(&run);
+    }
+    assert_eq!(taken, out, "the Buf cursor differs");
 
     // A fixed buffer: the same bytes as far as they fit, then BufferFull.
     let mut buf = vec![0u8; sink_cap];
