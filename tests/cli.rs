@@ -34,15 +34,20 @@ fn write_file(name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-/// Runs msgskim with `args`, feeding `stdin` (all at once) to it.
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
+/// The binary started with `args`, its standard streams all pipes.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the msgskim binary runs");
+        .expect("the msgskim binary runs")
+}
+
+/// Runs msgskim with `args`, feeding `stdin` (all at once) to it.
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = spawn(args);
     let mut sin = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let feeder = std::thread::spawn(move || {
@@ -318,13 +323,7 @@ fn piped(
     mpsc::Receiver<String>,
     std::thread::JoinHandle<()>,
 ) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(args);
     let sin = child.stdin.take().unwrap();
     let (line_tx, line_rx) = mpsc::channel::<String>();
     let sout = child.stdout.take().unwrap();

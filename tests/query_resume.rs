@@ -31,22 +31,29 @@ fn slice(q: &Query, doc: &[u8]) -> Found {
     (got, err)
 }
 
+/// `doc` cut into chunks of the sizes `sizes` (cycled; 0 gives an empty chunk) until all of
+/// it is given out.
+fn chunks<'d>(doc: &'d [u8], sizes: &'d [usize]) -> impl Iterator<Item = &'d [u8]> + 'd {
+    let mut fed = 0;
+    sizes.iter().cycle().map_while(move |&size| {
+        (fed < doc.len()).then(|| {
+            let n = size.min(doc.len() - fed);
+            fed += n;
+            &doc[fed - n..fed]
+        })
+    })
+}
+
 /// The stream evaluation with chunks of the sizes `sizes` gives (cycled; 0 feeds an empty
 /// chunk). A truncation never comes out of `feed`, only out of `finish`.
 fn stream(q: &Query, doc: &[u8], sizes: &[usize], max_buffer: usize) -> Found {
     let mut qs = QueryStream::with_max_buffer(q, max_buffer);
     let mut got = Vec::new();
-    let mut fed = 0;
-    let mut i = 0;
-    while fed < doc.len() {
-        let n = sizes[i % sizes.len()].min(doc.len() - fed);
-        i += 1;
-        let chunk = &doc[fed..fed + n];
+    for chunk in chunks(doc, sizes) {
         let r = qs.feed(chunk, |m| {
             assert_eq!(m.value().as_bytes(), m.bytes());
             got.push((m.path(), m.offset(), m.bytes().to_vec()))
         });
-        fed += n;
         if let Err(e) = r {
             assert!(!e.is_truncated(), "feed gave {e}");
             // The error stays.
@@ -474,13 +481,8 @@ fn slice_rows<const N: usize>(rows: &Rows<N>, doc: &[u8]) -> FoundRows<N> {
 fn stream_rows<const N: usize>(rows: &Rows<N>, doc: &[u8], sizes: &[usize]) -> FoundRows<N> {
     let mut rs = rows.stream();
     let mut got = Vec::new();
-    let mut fed = 0;
-    let mut i = 0;
-    while fed < doc.len() {
-        let n = sizes[i % sizes.len()].min(doc.len() - fed);
-        i += 1;
-        let r = rs.feed(&doc[fed..fed + n], |r| got.push(owned(r)));
-        fed += n;
+    for chunk in chunks(doc, sizes) {
+        let r = rs.feed(chunk, |r| got.push(owned(r)));
         if let Err(e) = r {
             assert!(!e.is_truncated(), "feed gave {e}");
             assert_eq!(rs.finish(), Err(e));
